@@ -1,0 +1,160 @@
+"""Fixtures shared by every app's tests: actors, API clients, a real Celery worker."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from rest_framework.test import APIClient
+
+from tests.factories import UserFactory
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+# Actors ------------------------------------------------------------------------
+@pytest.fixture
+def owner(db):
+    """Owns the objects under test: may change them."""
+    return UserFactory(username="owner")
+
+
+@pytest.fixture
+def teammate(db):
+    """Another logged-in user: may read and run, not change what owner owns."""
+    return UserFactory(username="teammate")
+
+
+@pytest.fixture
+def staff(db):
+    """Staff: may trust model versions and change anything."""
+    return UserFactory(username="staff", is_staff=True)
+
+
+@pytest.fixture
+def api(owner) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(owner)
+    return client
+
+
+@pytest.fixture
+def teammate_api(teammate) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(teammate)
+    return client
+
+
+@pytest.fixture
+def staff_api(staff) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(staff)
+    return client
+
+
+@pytest.fixture
+def owner_client(client, owner):
+    client.force_login(owner)
+    return client
+
+
+# A real Celery worker ------------------------------------------------------------
+def database_url_for_workers() -> str:
+    """The test database as a URL, so a worker process opens the same one."""
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+    return f"postgres://{auth}@{host}/{db['NAME']}"
+
+
+def purge_broker() -> None:
+    from config.celery import app
+
+    if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        for path in (settings.BROKER_DIR / "queue").glob("*"):
+            path.unlink(missing_ok=True)
+        return
+    with app.connection_for_write() as conn:
+        conn.default_channel.client.flushdb()
+
+
+class WorkerProcess:
+    """A `celery worker` subprocess on the test database and the configured broker."""
+
+    def __init__(self, concurrency: int = 2, extra_env: dict[str, str] | None = None):
+        self.name = f"test-{uuid.uuid4().hex[:8]}@%h"
+        self.log_path = settings.VAR_DIR / f"worker-{uuid.uuid4().hex[:8]}.log"
+        env = {**os.environ, "DATABASE_URL": database_url_for_workers()}
+        env.update(extra_env or {})
+        command = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "-c",
+            str(concurrency),
+            "-n",
+            self.name,
+            "-l",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ]
+        self.log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            command,
+            cwd=BASE_DIR,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if " ready." in self.log_path.read_text():
+                return
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise RuntimeError(f"worker did not start:\n{self.log_path.read_text()}")
+
+    def output(self) -> str:
+        return self.log_path.read_text()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self.log.close()
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db) -> Iterator[WorkerProcess]:
+    """A real worker for one test; the test's rows must be committed to be seen."""
+    purge_broker()
+    worker = WorkerProcess()
+    try:
+        worker.wait_ready()
+        yield worker
+    finally:
+        worker.stop()

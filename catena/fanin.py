@@ -1,0 +1,88 @@
+"""Fan-in: how the outputs of several parents become one input table.
+
+Parents are joined column-wise on the row index (an inner join), in the order of
+the edges. A column name produced by more than one parent is prefixed with its
+source node id and :data:`SEPARATOR`: two parents ``ridge`` and ``forest`` that
+both output ``prediction`` give ``ridge.prediction`` and ``forest.prediction``.
+Node ids cannot contain the separator, so prefixed names never clash with ids.
+
+Schema inference and execution both go through :func:`joined_names`, so the
+names seen before running are the names produced when running.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+import pandas as pd
+
+from catena.schema import Column, Schema
+
+SEPARATOR = "."
+
+
+def joined_names(parents: Sequence[tuple[str, Sequence[str]]]) -> list[tuple[str, str]]:
+    """Return ``(source, joined_name)`` for each parent column, in edge order.
+
+    Parameters
+    ----------
+    parents : sequence of (str, sequence of str)
+        Each parent's node id and column names, in the order of the edges.
+
+    Returns
+    -------
+    list of (str, str)
+        The source node id and the column's name in the joined table.
+
+    Examples
+    --------
+    >>> joined_names([("a", ["y", "k"]), ("b", ["y"])])
+    [('a', 'a.y'), ('a', 'k'), ('b', 'b.y')]
+    """
+    counts = Counter(name for _, cols in parents for name in cols)
+    return [
+        (src, f"{src}{SEPARATOR}{name}" if counts[name] > 1 else name)
+        for src, cols in parents
+        for name in cols
+    ]
+
+
+def join_schemas(
+    parents: Sequence[tuple[str, Schema]],
+) -> tuple[Schema, dict[str, str]]:
+    """Return the joined schema and, for each joined column, its source node.
+
+    Examples
+    --------
+    >>> schema, sources = join_schemas([("a", (Column("y", "float"),)), ("b", ())])
+    >>> schema, sources
+    ((Column(name='y', dtype='float'),), {'y': 'a'})
+    """
+    named = joined_names([(src, [c.name for c in s]) for src, s in parents])
+    columns = [c for _, s in parents for c in s]
+    schema = tuple(Column(n, c.dtype) for (_, n), c in zip(named, columns, strict=True))
+    return schema, {name: src for src, name in named}
+
+
+def join_frames(parents: Sequence[tuple[str, pd.DataFrame]]) -> pd.DataFrame:
+    """Join the parents' tables column-wise on the index (inner join).
+
+    A single parent's table is returned as it is, without a copy.
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({"y": [1.0, 2.0]})
+    >>> b = pd.DataFrame({"y": [3.0]})
+    >>> join_frames([("a", a), ("b", b)]).to_dict("list")
+    {'a.y': [1.0], 'b.y': [3.0]}
+    """
+    if len(parents) == 1:
+        return parents[0][1]
+    frames = [df for _, df in parents]
+    named = joined_names([(src, [str(c) for c in df.columns]) for src, df in parents])
+    first = frames[0].index
+    aligned = all(first.equals(f.index) for f in frames[1:])
+    joined = pd.concat(frames, axis=1, join="outer" if aligned else "inner")
+    joined.columns = pd.Index([name for _, name in named])
+    return joined

@@ -1,0 +1,374 @@
+"""The graph document (format ``catena.chain/1``): loading, dumping, hashing.
+
+A document is::
+
+    {"format": "catena.chain/1",
+     "nodes": [{"id": "in", "kind": "input", "params": {...}}, ...],
+     "edges": [["in", "out"], ...],
+     "layout": {"in": [40, 120]}}
+
+:func:`load` checks every part and reports *all* malformed parts at once. It does
+not look for cycles or unreachable nodes; that is :mod:`catena.validation`'s job,
+so a draft with a cycle still loads and can be shown on the canvas.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import networkx as nx
+from pydantic import BaseModel, ValidationError
+
+from catena import steps
+from catena.errors import GraphCycleError, GraphDocumentError
+from catena.problems import Problem
+
+FORMAT = "catena.chain/1"
+#: Node ids: letters, digits, ``_`` and ``-``; no ``.`` (the fan-in separator).
+ID_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,63}")
+
+Edge = tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """One node: its id, kind, validated params and the params as written."""
+
+    id: str
+    kind: str
+    params: BaseModel
+    raw: dict[str, Any] = field(compare=False)
+
+
+@dataclass(frozen=True)
+class Graph:
+    """A loaded graph document.
+
+    Attributes
+    ----------
+    nodes : dict of str to Node
+        In document order.
+    edges : list of (str, str)
+        In document order; the order of a node's incoming edges is the order
+        of its fan-in columns.
+    layout : dict of str to (float, float)
+        Canvas positions; never affects results or hashes.
+    dag : networkx.DiGraph
+        The structure (it may still have a cycle until validated).
+    parents : dict of str to tuple of str
+        Each node's parents, in edge order.
+    """
+
+    nodes: dict[str, Node]
+    edges: list[Edge]
+    layout: dict[str, tuple[float, float]]
+    dag: nx.DiGraph
+    parents: dict[str, tuple[str, ...]]
+
+    @cached_property
+    def order(self) -> tuple[str, ...]:
+        """The node ids in a topological order (stable for equal documents).
+
+        Raises
+        ------
+        GraphCycleError
+            When the edges form a cycle.
+        """
+        try:
+            return tuple(nx.lexicographical_topological_sort(self.dag, key=self._rank))
+        except nx.NetworkXUnfeasible:
+            raise GraphCycleError(find_cycle(self) or []) from None
+
+    def _rank(self, node: str) -> str:
+        return f"{self._positions[node]:08d}"
+
+    @cached_property
+    def _positions(self) -> dict[str, int]:
+        return {node: i for i, node in enumerate(self.nodes)}
+
+
+def find_cycle(graph: Graph) -> list[str] | None:
+    """Return the node ids of one cycle (first node not repeated), or None.
+
+    Examples
+    --------
+    >>> g = load({"format": FORMAT, "nodes": [
+    ...     {"id": "a", "kind": "output", "params": {}},
+    ...     {"id": "b", "kind": "output", "params": {}}],
+    ...     "edges": [["a", "b"], ["b", "a"]]})
+    >>> find_cycle(g)
+    ['a', 'b']
+    """
+    try:
+        edges = nx.find_cycle(graph.dag)
+    except nx.NetworkXNoCycle:
+        return None
+    return [str(a) for a, _ in edges]
+
+
+def load(doc: object) -> Graph:
+    """Parse and check a graph document.
+
+    Parameters
+    ----------
+    doc : object
+        The decoded JSON document.
+
+    Returns
+    -------
+    Graph
+        With every node's params validated by its kind's ``Params``.
+
+    Raises
+    ------
+    GraphDocumentError
+        Whose ``problems`` lists every malformed part, each naming its node
+        or edge.
+
+    Examples
+    --------
+    >>> g = load({"format": FORMAT, "nodes": [
+    ...     {"id": "in", "kind": "input", "params": {"schema": [["x", "float"]]}},
+    ...     {"id": "out", "kind": "output", "params": {}}],
+    ...     "edges": [["in", "out"]]})
+    >>> g.order
+    ('in', 'out')
+    >>> load([])
+    Traceback (most recent call last):
+    ...
+    catena.errors.GraphDocumentError: the document must be an object, not list
+    """
+    problems: list[Problem] = []
+    if not isinstance(doc, Mapping):
+        kind = type(doc).__name__
+        problem = Problem("bad_document", f"the document must be an object, not {kind}")
+        raise GraphDocumentError([problem])
+    _check_format(doc, problems)
+    nodes = _load_nodes(_list(doc, "nodes", problems), problems)
+    edges = _load_edges(_list(doc, "edges", problems), nodes, problems)
+    layout = _load_layout(doc.get("layout", {}), nodes, problems)
+    if problems:
+        raise GraphDocumentError(problems)
+    return _build(nodes, edges, layout)
+
+
+def _build(
+    nodes: dict[str, Node], edges: list[Edge], layout: dict[str, tuple[float, float]]
+) -> Graph:
+    dag = nx.DiGraph()
+    dag.add_nodes_from(nodes)
+    dag.add_edges_from(edges)
+    parents: dict[str, list[str]] = {node: [] for node in nodes}
+    for source, target in edges:
+        parents[target].append(source)
+    frozen = {node: tuple(ps) for node, ps in parents.items()}
+    return Graph(nodes, edges, layout, dag, frozen)
+
+
+def _check_format(doc: Mapping[str, Any], problems: list[Problem]) -> None:
+    tag = doc.get("format")
+    if tag != FORMAT:
+        message = f"the format tag must be {FORMAT!r}, not {tag!r}"
+        problems.append(Problem("bad_format", message))
+
+
+def _list(doc: Mapping[str, Any], key: str, problems: list[Problem]) -> list[Any]:
+    value = doc.get(key, [])
+    if isinstance(value, list):
+        return value
+    message = f"'{key}' must be a list, not {type(value).__name__}"
+    problems.append(Problem("bad_document", message))
+    return []
+
+
+def _load_nodes(items: list[Any], problems: list[Problem]) -> dict[str, Node]:
+    nodes: dict[str, Node] = {}
+    for number, item in enumerate(items, start=1):
+        node = _load_node(number, item, problems)
+        if node is None:
+            continue
+        if node.id in nodes:
+            problems.append(
+                Problem("duplicate_node", f"node id {node.id!r} is used twice", node.id)
+            )
+            continue
+        nodes[node.id] = node
+    return nodes
+
+
+def _load_node(number: int, item: Any, problems: list[Problem]) -> Node | None:
+    shape = _node_shape_problem(item)
+    if shape is not None:
+        problems.append(Problem("bad_node", f"node #{number}: {shape}"))
+        return None
+    node_id, kind, raw = item["id"], item["kind"], item.get("params", {})
+    if not ID_PATTERN.fullmatch(node_id):
+        message = f"node id {node_id!r} must be 1-64 letters, digits, '_' or '-'"
+        problems.append(Problem("bad_id", message, node_id))
+        return None
+    if kind not in steps.STEP_KINDS:
+        known = ", ".join(steps.STEP_KINDS)
+        message = f"node {node_id!r} has unknown kind {kind!r} (known: {known})"
+        problems.append(Problem("unknown_kind", message, node_id))
+        return None
+    params = _load_params(node_id, kind, raw, problems)
+    return Node(node_id, kind, params, raw) if params is not None else None
+
+
+def _node_shape_problem(item: Any) -> str | None:
+    if not isinstance(item, Mapping):
+        return f"must be an object, not {type(item).__name__}"
+    extra = sorted(set(item) - {"id", "kind", "params"})
+    if extra:
+        return f"has unknown fields: {', '.join(map(str, extra))}"
+    for key in ("id", "kind"):
+        if not isinstance(item.get(key), str):
+            return f"'{key}' must be a string"
+    if not isinstance(item.get("params", {}), Mapping):
+        return f"node {item['id']!r}: 'params' must be an object"
+    return None
+
+
+def _load_params(
+    node_id: str, kind: str, raw: Mapping[str, Any], problems: list[Problem]
+) -> BaseModel | None:
+    try:
+        return steps.get(kind).Params.model_validate(raw)
+    except ValidationError as exc:
+        for error in exc.errors():
+            message = f"node {node_id!r}: params.{_loc(error['loc'])}: {error['msg']}"
+            problems.append(Problem("bad_params", message, node_id))
+        return None
+
+
+def _loc(loc: tuple[int | str, ...]) -> str:
+    text = ".".join(str(part) for part in loc if not str(part).endswith("]"))
+    return text or "(root)"
+
+
+def _load_edges(
+    items: list[Any], nodes: Mapping[str, Node], problems: list[Problem]
+) -> list[Edge]:
+    edges: list[Edge] = []
+    for number, item in enumerate(items, start=1):
+        problem = _edge_problem(number, item, nodes, edges)
+        if problem is not None:
+            problems.append(problem)
+        else:
+            edges.append((item[0], item[1]))
+    return edges
+
+
+def _edge_problem(
+    number: int, item: Any, nodes: Mapping[str, Node], edges: list[Edge]
+) -> Problem | None:
+    if not (
+        isinstance(item, list | tuple)
+        and len(item) == 2
+        and all(isinstance(i, str) for i in item)
+    ):
+        return Problem(
+            "bad_edge",
+            f"edge #{number} must be [source, target] node ids, not {item!r}",
+        )
+    edge = (item[0], item[1])
+    missing = [n for n in edge if n not in nodes]
+    if missing:
+        names = " and ".join(repr(n) for n in missing)
+        return Problem(
+            "missing_node",
+            f"edge {edge[0]} -> {edge[1]} names missing node {names}",
+            None,
+            edge,
+        )
+    if edge[0] == edge[1]:
+        return Problem(
+            "self_edge", f"edge {edge[0]} -> {edge[1]} goes to itself", edge[0], edge
+        )
+    if edge in edges:
+        return Problem(
+            "duplicate_edge", f"edge {edge[0]} -> {edge[1]} appears twice", None, edge
+        )
+    return None
+
+
+def _load_layout(
+    value: Any, nodes: Mapping[str, Node], problems: list[Problem]
+) -> dict[str, tuple[float, float]]:
+    if not isinstance(value, Mapping):
+        problems.append(Problem("bad_layout", "'layout' must be an object of [x, y]"))
+        return {}
+    layout: dict[str, tuple[float, float]] = {}
+    for node_id, point in value.items():
+        if node_id not in nodes or not _is_point(point):
+            message = f"layout entry {node_id!r} must be [x, y] for an existing node"
+            problems.append(
+                Problem("bad_layout", message, node_id if node_id in nodes else None)
+            )
+            continue
+        layout[node_id] = (float(point[0]), float(point[1]))
+    return layout
+
+
+def _is_point(point: Any) -> bool:
+    if not isinstance(point, list | tuple) or len(point) != 2:
+        return False
+    return all(isinstance(v, int | float) and not isinstance(v, bool) for v in point)
+
+
+def dump(graph: Graph) -> dict[str, Any]:
+    """Return the graph as a document (params as written, not with defaults).
+
+    Examples
+    --------
+    >>> doc = {"format": FORMAT, "nodes": [{"id": "o", "kind": "output", "params": {}}],
+    ...        "edges": [], "layout": {"o": [1.0, 2.0]}}
+    >>> dump(load(doc)) == doc
+    True
+    """
+    return {
+        "format": FORMAT,
+        "nodes": [
+            {"id": n.id, "kind": n.kind, "params": n.raw} for n in graph.nodes.values()
+        ],
+        "edges": [list(edge) for edge in graph.edges],
+        "layout": {k: list(v) for k, v in graph.layout.items()},
+    }
+
+
+def canonical_json(value: Any) -> str:
+    """Return ``value`` as compact JSON with sorted keys (one spelling per value)."""
+    return json.dumps(
+        value,
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
+    )
+
+
+def canonical_hash(doc: Mapping[str, Any] | Graph) -> str:
+    """Return the sha256 of a document's meaning: format, nodes and edges.
+
+    Nodes are sorted by id. Edges are sorted stably by target, which keeps the
+    order of each node's incoming edges (its fan-in column order). The layout
+    is left out, so moving nodes on the canvas changes nothing.
+
+    Examples
+    --------
+    >>> a = {"format": FORMAT, "nodes": [{"id": "o", "kind": "output", "params": {}}],
+    ...      "edges": [], "layout": {"o": [1, 2]}}
+    >>> canonical_hash(a) == canonical_hash({**a, "layout": {}})
+    True
+    """
+    data = dump(doc) if isinstance(doc, Graph) else doc
+    nodes = sorted(data.get("nodes", []), key=lambda n: str(n.get("id")))
+    edges = sorted((list(e) for e in data.get("edges", [])), key=lambda e: str(e[1]))
+    meaning = {"format": data.get("format"), "nodes": nodes, "edges": edges}
+    return hashlib.sha256(canonical_json(meaning).encode()).hexdigest()

@@ -1,0 +1,78 @@
+"""The input step: declares the columns a chain takes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from catena.errors import StepError
+from catena.schema import NUMPY_DTYPES, Column, Dtype, Schema, dtype_of
+from catena.steps.context import StepContext
+
+TITLE = "Input"
+DESCRIPTION = "Declares the columns the chain takes; selects and casts them."
+
+
+class Params(BaseModel):
+    """``{"schema": [[name, dtype], ...]}``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    schema_: list[tuple[str, Dtype]] = Field(alias="schema", min_length=1)
+
+    @field_validator("schema_")
+    @classmethod
+    def _unique(cls, value: list[tuple[str, Dtype]]) -> list[tuple[str, Dtype]]:
+        seen = [name for name, _ in value]
+        dupes = sorted({n for n in seen if seen.count(n) > 1})
+        if dupes:
+            raise ValueError(f"duplicate column names: {', '.join(dupes)}")
+        return value
+
+
+def declared(params: Params) -> Schema:
+    """Return the declared schema."""
+    return tuple(Column(name, dtype) for name, dtype in params.schema_)
+
+
+def output_schema(params: Params, inputs: Schema, ctx: StepContext) -> Schema:
+    """Return the declared schema."""
+    return declared(params)
+
+
+def run(table: pd.DataFrame, params: Params, ctx: StepContext) -> pd.DataFrame:
+    """Select the declared columns of the run's input and cast them.
+
+    Raises
+    ------
+    StepError
+        When columns are missing or cannot be cast.
+    """
+    frame, node = ctx.inputs, ctx.node_id
+    if frame is None:
+        raise StepError(node, "the run has no input table")
+    names = [name for name, _ in params.schema_]
+    missing = [n for n in names if n not in frame.columns]
+    if missing:
+        raise StepError(node, f"the input table lacks columns: {', '.join(missing)}")
+    selected = frame if list(frame.columns) == names else frame[names]
+    return _cast(selected, params, node)
+
+
+def _cast(frame: pd.DataFrame, params: Params, node: str) -> pd.DataFrame:
+    wrong = {n: NUMPY_DTYPES[d] for n, d in params.schema_ if _dtype(frame[n]) != d}
+    if not wrong:
+        return frame
+    try:
+        return frame.astype(wrong)
+    except (ValueError, TypeError) as exc:
+        raise StepError(node, f"cannot cast input columns: {exc}") from exc
+
+
+def _dtype(series: pd.Series[Any]) -> str | None:
+    try:
+        return dtype_of(series)
+    except ValueError:
+        return None

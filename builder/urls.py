@@ -8,4 +8,5 @@ app_name = "builder"
 
 urlpatterns = [
     path("chains/", views.chain_list, name="chain_list"),
+    path("chains/<slug:name>/", views.chain_detail, name="chain_detail"),
 ]

@@ -8,3 +8,7 @@ from django.shortcuts import render
 
 def chain_list(request: HttpRequest) -> HttpResponse:
     return render(request, "builder/chain_list.html")
+
+
+def chain_detail(request: HttpRequest, name: str) -> HttpResponse:
+    return render(request, "builder/chain_list.html")

@@ -150,9 +150,9 @@ def load(doc: object) -> Graph:
         problem = Problem("bad_document", f"the document must be an object, not {kind}")
         raise GraphDocumentError([problem])
     _check_format(doc, problems)
-    nodes = _load_nodes(_list(doc, "nodes", problems), problems)
-    edges = _load_edges(_list(doc, "edges", problems), nodes, problems)
-    layout = _load_layout(doc.get("layout", {}), nodes, problems)
+    nodes, ids = _load_nodes(_list(doc, "nodes", problems), problems)
+    edges = _load_edges(_list(doc, "edges", problems), ids, problems)
+    layout = _load_layout(doc.get("layout", {}), ids, problems)
     if problems:
         raise GraphDocumentError(problems)
     return _build(nodes, edges, layout)
@@ -187,26 +187,28 @@ def _list(doc: Mapping[str, Any], key: str, problems: list[Problem]) -> list[Any
     return []
 
 
-def _load_nodes(items: list[Any], problems: list[Problem]) -> dict[str, Node]:
+def _load_nodes(
+    items: list[Any], problems: list[Problem]
+) -> tuple[dict[str, Node], set[str]]:
+    """Return the good nodes, and every id written (so edges to bad nodes
+    do not add a second problem for one mistake)."""
     nodes: dict[str, Node] = {}
+    seen: set[str] = set()
     for number, item in enumerate(items, start=1):
-        node = _load_node(number, item, problems)
-        if node is None:
-            continue
-        if node.id in nodes:
-            problems.append(
-                Problem("duplicate_node", f"node id {node.id!r} is used twice", node.id)
-            )
-            continue
-        nodes[node.id] = node
-    return nodes
+        shape = _node_shape_problem(item)
+        if shape is not None:
+            problems.append(Problem("bad_node", f"node #{number}: {shape}"))
+        elif item["id"] in seen:
+            message = f"node id {item['id']!r} is used twice"
+            problems.append(Problem("duplicate_node", message, item["id"]))
+        else:
+            seen.add(item["id"])
+            node = _load_node(item, problems)
+            nodes.update({node.id: node} if node is not None else {})
+    return nodes, seen
 
 
-def _load_node(number: int, item: Any, problems: list[Problem]) -> Node | None:
-    shape = _node_shape_problem(item)
-    if shape is not None:
-        problems.append(Problem("bad_node", f"node #{number}: {shape}"))
-        return None
+def _load_node(item: Mapping[str, Any], problems: list[Problem]) -> Node | None:
     node_id, kind, raw = item["id"], item["kind"], item.get("params", {})
     if not ID_PATTERN.fullmatch(node_id):
         message = f"node id {node_id!r} must be 1-64 letters, digits, '_' or '-'"
@@ -253,7 +255,7 @@ def _loc(loc: tuple[int | str, ...]) -> str:
 
 
 def _load_edges(
-    items: list[Any], nodes: Mapping[str, Node], problems: list[Problem]
+    items: list[Any], nodes: set[str], problems: list[Problem]
 ) -> list[Edge]:
     edges: list[Edge] = []
     for number, item in enumerate(items, start=1):
@@ -266,40 +268,33 @@ def _load_edges(
 
 
 def _edge_problem(
-    number: int, item: Any, nodes: Mapping[str, Node], edges: list[Edge]
+    number: int, item: Any, nodes: set[str], edges: list[Edge]
 ) -> Problem | None:
-    if not (
-        isinstance(item, list | tuple)
-        and len(item) == 2
-        and all(isinstance(i, str) for i in item)
-    ):
-        return Problem(
-            "bad_edge",
-            f"edge #{number} must be [source, target] node ids, not {item!r}",
-        )
-    edge = (item[0], item[1])
-    missing = [n for n in edge if n not in nodes]
+    if not _is_pair(item):
+        message = f"edge #{number} must be [source, target] node ids, not {item!r}"
+        return Problem("bad_edge", message)
+    edge: Edge = (item[0], item[1])
+    name = f"edge {edge[0]} -> {edge[1]}"
+    missing = " and ".join(repr(n) for n in edge if n not in nodes)
     if missing:
-        names = " and ".join(repr(n) for n in missing)
         return Problem(
-            "missing_node",
-            f"edge {edge[0]} -> {edge[1]} names missing node {names}",
-            None,
-            edge,
+            "missing_node", f"{name} names missing node {missing}", None, edge
         )
     if edge[0] == edge[1]:
-        return Problem(
-            "self_edge", f"edge {edge[0]} -> {edge[1]} goes to itself", edge[0], edge
-        )
+        return Problem("self_edge", f"{name} goes to itself", edge[0], edge)
     if edge in edges:
-        return Problem(
-            "duplicate_edge", f"edge {edge[0]} -> {edge[1]} appears twice", None, edge
-        )
+        return Problem("duplicate_edge", f"{name} appears twice", None, edge)
     return None
 
 
+def _is_pair(item: Any) -> bool:
+    if not isinstance(item, list | tuple) or len(item) != 2:
+        return False
+    return all(isinstance(i, str) for i in item)
+
+
 def _load_layout(
-    value: Any, nodes: Mapping[str, Node], problems: list[Problem]
+    value: Any, nodes: set[str], problems: list[Problem]
 ) -> dict[str, tuple[float, float]]:
     if not isinstance(value, Mapping):
         problems.append(Problem("bad_layout", "'layout' must be an object of [x, y]"))

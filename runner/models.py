@@ -1,3 +1,194 @@
+"""Data sets, stored node outputs (artifacts), runs and node results."""
+
 from __future__ import annotations
 
-from django.db import models  # noqa: F401
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+
+class Artifact(models.Model):
+    """One table stored once under its key: a node output or a data set's rows.
+
+    The file is Parquet at ``path`` in the default storage. ``parents`` records
+    which stored outputs it was computed from, so forgetting an output can
+    forget everything computed from it.
+    """
+
+    key = models.CharField(max_length=64, unique=True)
+    path = models.CharField(max_length=300)
+    rows = models.PositiveBigIntegerField(default=0)
+    size = models.PositiveBigIntegerField(default=0)
+    schema = models.JSONField(default=list, blank=True)
+    preview = models.JSONField(default=dict, blank=True)
+    stats = models.JSONField(default=dict, blank=True)
+    run = models.ForeignKey(
+        "runner.Run",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The run that computed it.",
+    )
+    node_id = models.CharField(max_length=64, blank=True)
+    parents = models.ManyToManyField(
+        "self", symmetrical=False, related_name="children", blank=True
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.key[:12]
+
+
+class Dataset(models.Model):
+    """An uploaded table a run can take as its input."""
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        PARQUET = "parquet", "Parquet"
+
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="datasets"
+    )
+    artifact = models.ForeignKey(
+        Artifact, on_delete=models.PROTECT, related_name="datasets"
+    )
+    original_name = models.CharField(max_length=255, blank=True)
+    format = models.CharField(max_length=10, choices=Format.choices)
+    size = models.PositiveBigIntegerField(default=0)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("runner:dataset_detail", args=[self.pk])
+
+
+class Run(models.Model):
+    """One execution of a chain version on one input table."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+
+    chain_version = models.ForeignKey(
+        "builder.ChainVersion", on_delete=models.PROTECT, related_name="runs"
+    )
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="runs"
+    )
+    dataset = models.ForeignKey(
+        Dataset, null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
+    )
+    input = models.ForeignKey(Artifact, on_delete=models.PROTECT, related_name="+")
+    input_rows = models.PositiveBigIntegerField(default=0)
+    until = models.CharField(max_length=64, blank=True)
+    reuse = models.BooleanField(default=True)
+    reused_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved = models.JSONField(
+        default=dict, blank=True, help_text="node id -> [model, version, sha256]"
+    )
+    error = models.TextField(blank=True)
+    attempt = models.PositiveIntegerField(default=1)
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    deadline = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created", "-id"]
+
+    def __str__(self) -> str:
+        return f"run {self.pk}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("runner:run_detail", args=[self.pk])
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
+
+    @property
+    def seconds(self) -> float | None:
+        """Wall time from submission to the end (or None while running)."""
+        if self.finished_at is None:
+            return None
+        return (self.finished_at - self.created).total_seconds()
+
+
+class NodeResult(models.Model):
+    """What one node of a run did; workers claim these rows."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        REUSED = "reused", "Reused"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped"
+        CANCELLED = "cancelled", "Cancelled"
+
+    DONE = (Status.SUCCEEDED, Status.REUSED)
+    ACTIVE = (Status.PENDING, Status.QUEUED, Status.RUNNING)
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="nodes")
+    node_id = models.CharField(max_length=64)
+    kind = models.CharField(max_length=32)
+    position = models.PositiveIntegerField(default=0)
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.PENDING
+    )
+    cache_key = models.CharField(max_length=64)
+    artifact = models.ForeignKey(
+        Artifact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reused_from = models.ForeignKey(
+        Run, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    rows = models.PositiveBigIntegerField(null=True, blank=True)
+    schema = models.JSONField(default=list, blank=True)
+    seconds = models.FloatField(null=True, blank=True)
+    model_name = models.CharField(max_length=200, blank=True)
+    model_version = models.PositiveIntegerField(null=True, blank=True)
+    model_sha256 = models.CharField(max_length=64, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    traceback = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["run", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "node_id"], name="runner_node_result_unique_node"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["status", "lease_expires_at"], name="runner_nr_status_lease"
+            ),
+            models.Index(fields=["cache_key"], name="runner_nr_cache_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}/{self.node_id}"

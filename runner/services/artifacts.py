@@ -1,0 +1,211 @@
+"""Node outputs stored once per key as Parquet through Django's storage API."""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+
+from catena.schema import dtype_of_numpy
+from runner.models import Artifact, Run
+
+PREVIEW_ROWS = 20
+HISTOGRAM_BINS = 12
+HISTOGRAM_COLUMNS = 12
+
+
+def artifact_path(key: str) -> str:
+    return f"artifacts/{key[:2]}/{key}.parquet"
+
+
+def table_schema(df: pd.DataFrame) -> list[list[str]]:
+    """``[[name, dtype]]`` with Catena's dtypes, or pandas' name where none fits."""
+    return [[str(name), _dtype_name(dtype)] for name, dtype in df.dtypes.items()]
+
+
+def _dtype_name(dtype: Any) -> str:
+    try:
+        return dtype_of_numpy(dtype)
+    except ValueError:
+        return str(dtype)
+
+
+def table_preview(df: pd.DataFrame, rows: int = PREVIEW_ROWS) -> dict[str, Any]:
+    """The first rows as JSON-safe cells, with the row ids."""
+    head = df.head(rows)
+    cells = [[_cell(v) for v in row] for row in head.itertuples(index=False)]
+    return {
+        "columns": [str(c) for c in head.columns],
+        "index": [_cell(i) for i in head.index],
+        "rows": cells,
+    }
+
+
+def _cell(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
+def table_stats(df: pd.DataFrame) -> dict[str, Any]:
+    """A small histogram of each numeric column (the first few)."""
+    numeric = [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c].dtype)][
+        :HISTOGRAM_COLUMNS
+    ]
+    stats: dict[str, Any] = {}
+    for column in numeric:
+        values = df[column].to_numpy(dtype="float64", na_value=np.nan)
+        values = values[np.isfinite(values)]
+        if len(values) == 0:
+            continue
+        counts, edges = np.histogram(values, bins=HISTOGRAM_BINS)
+        stats[str(column)] = {
+            "min": float(edges[0]),
+            "max": float(edges[-1]),
+            "mean": float(values.mean()),
+            "counts": [int(c) for c in counts],
+        }
+    return stats
+
+
+def table_to_parquet(df: pd.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame = df.rename(columns=str) if not all(isinstance(c, str) for c in df) else df
+    frame.to_parquet(buffer, engine="pyarrow", index=True)
+    return buffer.getvalue()
+
+
+def table_from_parquet(data: bytes | Any) -> pd.DataFrame:
+    source = io.BytesIO(data) if isinstance(data, bytes) else data
+    return pd.read_parquet(source, engine="pyarrow")
+
+
+class DjangoArtifactStore:
+    """``catena.store.ArtifactStore`` over Django's default storage.
+
+    A key is written once: an existing file is never overwritten, and a
+    concurrent writer of the same key (equal keys hold equal tables) drops its
+    copy.
+    """
+
+    def get(self, key: str) -> pd.DataFrame | None:
+        """Return the table under ``key``, or None (also when its file is gone)."""
+        artifact = artifact_get(key=key)
+        if artifact is None:
+            return None
+        try:
+            with default_storage.open(artifact.path, "rb") as handle:
+                return table_from_parquet(handle.read())
+        except FileNotFoundError:
+            return None
+
+    def put(self, key: str, df: pd.DataFrame) -> None:
+        artifact_put(key=key, df=df)
+
+
+def artifact_file_exists(artifact: Artifact) -> bool:
+    return default_storage.exists(artifact.path)
+
+
+def artifact_get(*, key: str) -> Artifact | None:
+    """The stored artifact under ``key`` whose file is present, or None."""
+    artifact = Artifact.objects.filter(key=key).first()
+    if artifact is None or not artifact_file_exists(artifact):
+        return None
+    return artifact
+
+
+def artifact_load(*, artifact: Artifact) -> pd.DataFrame:
+    with default_storage.open(artifact.path, "rb") as handle:
+        return table_from_parquet(handle.read())
+
+
+def _file_write(path: str, data: bytes) -> None:
+    if default_storage.exists(path):
+        return
+    saved = default_storage.save(path, ContentFile(data))
+    if saved != path:
+        # Another process wrote the same key meanwhile; its table is equal.
+        default_storage.delete(saved)
+
+
+def artifact_put(
+    *,
+    key: str,
+    df: pd.DataFrame,
+    run: Run | None = None,
+    node_id: str = "",
+    parent_keys: Iterable[str] = (),
+) -> Artifact:
+    """Store ``df`` under ``key`` (file first, then the row) and return the row."""
+    data = table_to_parquet(df)
+    path = artifact_path(key)
+    _file_write(path, data)
+    fields = {
+        "path": path,
+        "rows": len(df),
+        "size": len(data),
+        "schema": table_schema(df),
+        "preview": table_preview(df),
+        "stats": table_stats(df),
+        "run": run,
+        "node_id": node_id,
+    }
+    artifact = _artifact_row(key, fields)
+    parents = list(Artifact.objects.filter(key__in=list(parent_keys)))
+    if parents:
+        artifact.parents.add(*parents)
+    return artifact
+
+
+def _artifact_row(key: str, fields: dict[str, Any]) -> Artifact:
+    existing = Artifact.objects.filter(key=key).first()
+    if existing is not None:
+        # A row whose file had gone missing: the file is back; keep its history.
+        return existing
+    try:
+        with transaction.atomic():
+            artifact = Artifact(key=key, **fields)
+            artifact.full_clean()
+            artifact.save()
+            return artifact
+    except IntegrityError:
+        return Artifact.objects.get(key=key)
+
+
+def artifact_forget(*, artifact: Artifact) -> list[str]:
+    """Delete a stored output and every output computed from it; return their keys."""
+    doomed = _descendants(artifact)
+    keys = [a.key for a in doomed]
+    with transaction.atomic():
+        Artifact.objects.filter(id__in=[a.id for a in doomed]).delete()
+    for a in doomed:
+        default_storage.delete(a.path)
+    return keys
+
+
+def _descendants(artifact: Artifact) -> list[Artifact]:
+    seen: dict[int, Artifact] = {artifact.id: artifact}
+    frontier = [artifact.id]
+    while frontier:
+        children = Artifact.objects.filter(parents__in=frontier).exclude(
+            id__in=list(seen)
+        )
+        frontier = []
+        for child in children.distinct():
+            seen[child.id] = child
+            frontier.append(child.id)
+    return [a for a in seen.values() if not a.datasets.exists()]

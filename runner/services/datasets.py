@@ -1,0 +1,144 @@
+"""Data sets: uploaded CSV or Parquet tables a run takes as input."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pandas as pd
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+
+from catena.keys import data_hash
+from runner.models import Artifact, Dataset
+from runner.services.artifacts import artifact_put
+
+MAX_COLUMNS = 2000
+
+
+def dataset_max_bytes() -> int:
+    return int(settings.CATENA_MAX_UPLOAD_MB) * 1024 * 1024
+
+
+def dataset_format(name: str) -> str:
+    lowered = name.lower()
+    if lowered.endswith(".csv"):
+        return Dataset.Format.CSV
+    if lowered.endswith((".parquet", ".pq")):
+        return Dataset.Format.PARQUET
+    raise ValidationError({"file": f"{name!r} is neither a .csv nor a .parquet file."})
+
+
+def table_read(*, data: bytes, fmt: str, name: str = "the file") -> pd.DataFrame:
+    """Parse CSV or Parquet bytes into a table; raise a readable ValidationError."""
+    if not data:
+        raise ValidationError({"file": f"{name} is empty."})
+    try:
+        if fmt == Dataset.Format.CSV:
+            df = pd.read_csv(io.BytesIO(data))
+        else:
+            df = pd.read_parquet(io.BytesIO(data), engine="pyarrow")
+    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        label = "CSV" if fmt == Dataset.Format.CSV else "Parquet"
+        message = f"{name} could not be read as {label}: {exc}"
+        raise ValidationError({"file": message}) from exc
+    return table_check(df=df, name=name)
+
+
+def table_check(*, df: pd.DataFrame, name: str = "the table") -> pd.DataFrame:
+    if df.shape[1] == 0:
+        raise ValidationError({"file": f"{name} has no columns."})
+    if df.shape[1] > MAX_COLUMNS:
+        raise ValidationError({"file": f"{name} has more than {MAX_COLUMNS} columns."})
+    columns = [str(c) for c in df.columns]
+    dupes = sorted({c for c in columns if columns.count(c) > 1})
+    if dupes:
+        raise ValidationError({"file": f"{name} repeats columns: {', '.join(dupes)}"})
+    df.columns = columns
+    if not isinstance(df.index, pd.RangeIndex):
+        df = df.reset_index(drop=True)
+    return df
+
+
+def table_from_rows(*, rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Rows posted as JSON objects -> a table whose row ids are 0..n-1."""
+    if not rows:
+        raise ValidationError({"rows": "Give at least one row."})
+    if not all(isinstance(r, dict) for r in rows):
+        raise ValidationError({"rows": "Each row must be a JSON object."})
+    try:
+        df = pd.DataFrame.from_records(rows)
+    except (ValueError, TypeError) as exc:
+        raise ValidationError({"rows": f"The rows do not form a table: {exc}"}) from exc
+    return table_check(df=df, name="the rows")
+
+
+def data_artifact_ensure(*, df: pd.DataFrame) -> Artifact:
+    """Store an input table under its data hash (once) and return its artifact."""
+    return artifact_put(key=data_hash(df), df=df)
+
+
+def dataset_create(
+    *, name: str, file: UploadedFile, owner: Any, description: str = ""
+) -> Dataset:
+    """Parse and store an uploaded CSV or Parquet file as a data set."""
+    file_name = file.name or "upload"
+    fmt = dataset_format(file_name)
+    if file.size is not None and file.size > dataset_max_bytes():
+        limit = settings.CATENA_MAX_UPLOAD_MB
+        raise ValidationError({"file": f"{file_name} is larger than {limit} MB."})
+    df = table_read(data=file.read(), fmt=fmt, name=file_name)
+    artifact = data_artifact_ensure(df=df)
+    return _dataset_save(
+        name=name or file_name.rsplit(".", 1)[0],
+        description=description,
+        owner=owner,
+        artifact=artifact,
+        original_name=file_name,
+        fmt=fmt,
+        size=file.size or 0,
+    )
+
+
+@transaction.atomic
+def _dataset_save(
+    *,
+    name: str,
+    description: str,
+    owner: Any,
+    artifact: Artifact,
+    original_name: str,
+    fmt: str,
+    size: int,
+) -> Dataset:
+    dataset = Dataset(
+        name=name[:200],
+        description=description,
+        owner=owner,
+        artifact=artifact,
+        original_name=original_name[:255],
+        format=fmt,
+        size=size,
+    )
+    dataset.full_clean()
+    dataset.save()
+    return dataset
+
+
+def dataset_create_from_frame(
+    *, name: str, df: pd.DataFrame, owner: Any, description: str = ""
+) -> Dataset:
+    """Store a table built in code (demo data, tests) as a data set."""
+    df = table_check(df=df, name=name)
+    artifact = data_artifact_ensure(df=df)
+    return _dataset_save(
+        name=name,
+        description=description,
+        owner=owner,
+        artifact=artifact,
+        original_name=f"{name}.parquet",
+        fmt=Dataset.Format.PARQUET,
+        size=artifact.size,
+    )

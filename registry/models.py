@@ -1,3 +1,185 @@
+"""Registered models, their immutable numbered versions, aliases and trust records."""
+
 from __future__ import annotations
 
-from django.db import models  # noqa: F401
+from typing import Any
+
+from django.conf import settings
+from django.core.validators import validate_slug
+from django.db import models
+from django.urls import reverse
+
+
+def version_upload_to(instance: ModelVersion, filename: str) -> str:
+    """``registry/<model>/<number>-<sha12>.<ext>``: unique, readable, immutable."""
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    name = instance.model.name
+    number = instance.number
+    short = instance.sha256[:12]
+    return f"registry/{name}/{number}-{short}.{ext}"
+
+
+def sample_upload_to(instance: ModelVersion, filename: str) -> str:
+    name = instance.model.name
+    number = instance.number
+    return f"registry/{name}/{number}-sample.csv"
+
+
+class RegisteredModel(models.Model):
+    name = models.SlugField(max_length=100, unique=True, validators=[validate_slug])
+    title = models.CharField(max_length=200, blank=True)
+    description = models.TextField(blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("registry:model_detail", args=[self.name])
+
+
+class ModelVersion(models.Model):
+    class Format(models.TextChoices):
+        SKOPS = "skops", "skops"
+        ONNX = "onnx", "ONNX"
+        PICKLE = "pickle", "pickle"
+        JOBLIB = "joblib", "joblib"
+
+    model = models.ForeignKey(
+        RegisteredModel, on_delete=models.PROTECT, related_name="versions"
+    )
+    number = models.PositiveIntegerField()
+    file = models.FileField(upload_to=version_upload_to, max_length=300)
+    original_filename = models.CharField(max_length=255, blank=True)
+    format = models.CharField(max_length=10, choices=Format.choices)
+    sha256 = models.CharField(max_length=64)
+    size = models.BigIntegerField()
+    library = models.CharField(max_length=50, blank=True)
+    library_version = models.CharField(max_length=50, blank=True)
+    python_version = models.CharField(max_length=30, blank=True)
+    sklearn_version = models.CharField(max_length=30, blank=True)
+    numpy_version = models.CharField(max_length=30, blank=True)
+    methods = models.JSONField(default=list, blank=True)
+    # {"inputs": [[name, dtype], ...], "outputs": {method: [[name, dtype], ...]}}
+    signature = models.JSONField(default=dict, blank=True)
+    metrics = models.JSONField(default=dict, blank=True)
+    notes = models.TextField(blank=True)
+    sample = models.FileField(upload_to=sample_upload_to, blank=True, max_length=300)
+    # Types a skops file needs beyond skops' defaults, found without loading it.
+    untrusted_types = models.JSONField(default=list, blank=True)
+    trusted = models.BooleanField(default=False)
+    # Warnings raised while loading the model (e.g. InconsistentVersionWarning).
+    load_warnings = models.JSONField(default=list, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["model", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["model", "number"], name="registry_version_number_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(number__gte=1), name="registry_version_number_gte_1"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model.name} v{self.number}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("registry:version_detail", args=[self.model.name, self.number])
+
+    @property
+    def is_pickle(self) -> bool:
+        return self.format in (self.Format.PICKLE, self.Format.JOBLIB)
+
+    @property
+    def needs_trust(self) -> bool:
+        return not self.trusted
+
+    @property
+    def inputs(self) -> list[Any]:
+        return list(self.signature.get("inputs", []))
+
+    @property
+    def outputs(self) -> dict[str, Any]:
+        return dict(self.signature.get("outputs", {}))
+
+
+class Alias(models.Model):
+    model = models.ForeignKey(
+        RegisteredModel, on_delete=models.CASCADE, related_name="aliases"
+    )
+    name = models.SlugField(max_length=50)
+    version = models.ForeignKey(
+        ModelVersion, on_delete=models.PROTECT, related_name="aliases"
+    )
+    moved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    moved = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["model", "name"], name="registry_alias_name_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model.name}@{self.name}"
+
+
+class AliasMove(models.Model):
+    """One move of an alias: the history shown on the model page."""
+
+    model = models.ForeignKey(
+        RegisteredModel, on_delete=models.CASCADE, related_name="alias_moves"
+    )
+    alias = models.SlugField(max_length=50)
+    from_version = models.ForeignKey(
+        ModelVersion, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    to_version = models.ForeignKey(
+        ModelVersion, on_delete=models.PROTECT, related_name="+"
+    )
+    moved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    moved = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-moved", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.model.name}@{self.alias} -> v{self.to_version.number}"
+
+
+class TrustRecord(models.Model):
+    """A staff decision to trust one version: the exact types, who and when."""
+
+    version = models.ForeignKey(
+        ModelVersion, on_delete=models.CASCADE, related_name="trust_records"
+    )
+    types = models.JSONField(default=list, blank=True)
+    trusted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"trust {self.version} by {self.trusted_by_id}"

@@ -1,0 +1,95 @@
+"""Reads of the registry for pages, APIs and the resolver."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from registry import formats
+from registry.models import Alias, AliasMove, ModelVersion, RegisteredModel
+from registry.usage import UsageRef, usages_of
+
+
+def model_list(*, search: str = "") -> QuerySet[RegisteredModel]:
+    """Models with their latest version number, version count and aliases."""
+    models = RegisteredModel.objects.select_related("owner").annotate(
+        latest_number=Max("versions__number"), version_count=Count("versions")
+    )
+    if search:
+        models = models.filter(
+            Q(name__icontains=search)
+            | Q(title__icontains=search)
+            | Q(description__icontains=search)
+        )
+    aliases = Alias.objects.select_related("version").order_by("name")
+    return models.prefetch_related(Prefetch("aliases", queryset=aliases)).order_by(
+        "name"
+    )
+
+
+def model_get(*, name: str) -> RegisteredModel:
+    """The model called ``name`` or a 404."""
+    return get_object_or_404(RegisteredModel.objects.select_related("owner"), name=name)
+
+
+def version_list(*, model: RegisteredModel) -> QuerySet[ModelVersion]:
+    return (
+        model.versions.select_related("uploaded_by")
+        .prefetch_related("aliases")
+        .order_by("-number")
+    )
+
+
+def version_get(*, model: RegisteredModel, number: int) -> ModelVersion:
+    return get_object_or_404(
+        ModelVersion.objects.select_related("model", "uploaded_by"),
+        model=model,
+        number=number,
+    )
+
+
+def version_latest(*, model: RegisteredModel) -> ModelVersion | None:
+    return model.versions.order_by("-number").first()
+
+
+def version_by_reference(*, name: str, reference: int | str) -> ModelVersion:
+    """The version a chain reference means: a number, ``@latest`` or ``@alias``.
+
+    Raises ``ModelVersion.DoesNotExist`` or ``RegisteredModel.DoesNotExist``.
+    """
+    model = RegisteredModel.objects.get(name=name)
+    versions = ModelVersion.objects.select_related("model").filter(model=model)
+    if isinstance(reference, str) and reference.startswith("@"):
+        alias = reference[1:]
+        if alias == "latest":
+            found = versions.order_by("-number").first()
+            if found is None:
+                raise ModelVersion.DoesNotExist(f"'{name}' has no versions")
+            return found
+        return versions.get(aliases__name=alias)
+    return versions.get(number=int(reference))
+
+
+def alias_history(*, model: RegisteredModel, limit: int = 20) -> list[AliasMove]:
+    moves = AliasMove.objects.select_related("from_version", "to_version", "moved_by")
+    return list(moves.filter(model=model)[:limit])
+
+
+def version_warnings(*, version: ModelVersion) -> list[str]:
+    """Compatibility warnings between the saving and the installed libraries."""
+    return formats.compat_warnings(
+        python=version.python_version,
+        sklearn_version=version.sklearn_version,
+        numpy_version=version.numpy_version,
+        load_warnings=list(version.load_warnings),
+    )
+
+
+def model_usages(*, model: RegisteredModel) -> list[UsageRef]:
+    return usages_of(model)
+
+
+def trust_history(*, version: ModelVersion) -> list[Any]:
+    return list(version.trust_records.select_related("trusted_by"))

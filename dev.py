@@ -48,7 +48,9 @@ def ensure_venv(dev: bool) -> None:
     requirements = ROOT / ("requirements-dev.txt" if dev else "requirements.txt")
     stamp = VENV / f".installed-{requirements.stem}"
     digest = requirements_digest()
-    if stamp.exists() and stamp.read_text() == digest:
+    # The dev requirements include the runtime ones: either stamp will do for start.
+    stamps = [stamp] if dev else [stamp, VENV / ".installed-requirements-dev"]
+    if any(s.exists() and s.read_text() == digest for s in stamps):
         return
     say(f"installing {requirements.name} (first run takes a minute or two)")
     run(PY, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
@@ -107,7 +109,14 @@ def spawn(*command: str | Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen([str(c) for c in command], cwd=ROOT, start_new_session=True)
 
 
+def interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def supervise(children: list[subprocess.Popen[bytes]]) -> int:
+    # Explicit handlers: a shell that starts this in the background ignores SIGINT.
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
     try:
         while all(child.poll() is None for child in children):
             time.sleep(0.5)

@@ -4,7 +4,8 @@ Parents are joined column-wise on the row index (an inner join), in the order of
 the edges. A column name produced by more than one parent is prefixed with its
 source node id and :data:`SEPARATOR`: two parents ``ridge`` and ``forest`` that
 both output ``prediction`` give ``ridge.prediction`` and ``forest.prediction``.
-Node ids cannot contain the separator, so prefixed names never clash with ids.
+A column whose name would then equal a prefixed name is prefixed too (nested
+fan-ins), so joined names are always unique.
 
 Schema inference and execution both go through :func:`joined_names`, so the
 names seen before running are the names produced when running.
@@ -33,19 +34,30 @@ def joined_names(parents: Sequence[tuple[str, Sequence[str]]]) -> list[tuple[str
     Returns
     -------
     list of (str, str)
-        The source node id and the column's name in the joined table.
+        The source node id and the column's name in the joined table; the
+        names are unique.
 
     Examples
     --------
     >>> joined_names([("a", ["y", "k"]), ("b", ["y"])])
     [('a', 'a.y'), ('a', 'k'), ('b', 'b.y')]
+    >>> joined_names([("a", ["y"]), ("b", ["y"]), ("c", ["a.y"])])
+    [('a', 'a.y'), ('b', 'b.y'), ('c', 'c.a.y')]
     """
-    counts = Counter(name for _, cols in parents for name in cols)
-    return [
-        (src, f"{src}{SEPARATOR}{name}" if counts[name] > 1 else name)
-        for src, cols in parents
-        for name in cols
-    ]
+    columns = [(src, name) for src, cols in parents for name in cols]
+    counts = Counter(name for _, name in columns)
+    prefixed = [counts[name] > 1 for _, name in columns]
+    while True:
+        names = [
+            f"{src}{SEPARATOR}{name}" if pre else name
+            for (src, name), pre in zip(columns, prefixed, strict=True)
+        ]
+        clashes = {n for n, c in Counter(names).items() if c > 1}
+        if not clashes:
+            return [(src, n) for (src, _), n in zip(columns, names, strict=True)]
+        # Prefixed names are unique (ids hold no separator), so each pass
+        # prefixes at least one more column and the loop ends.
+        prefixed = [pre or n in clashes for pre, n in zip(prefixed, names, strict=True)]
 
 
 def join_schemas(

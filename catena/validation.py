@@ -114,12 +114,22 @@ def structure_problems(graph: Graph) -> Iterator[Problem]:
 
 
 def _cycles(graph: Graph) -> Iterator[Problem]:
-    for cycle in itertools.islice(nx.simple_cycles(graph.dag), MAX_CYCLES):
-        nodes = [str(n) for n in cycle]
+    position = {node: i for i, node in enumerate(graph.nodes)}
+    found = itertools.islice(nx.simple_cycles(graph.dag), MAX_CYCLES)
+    cycles = sorted(
+        (_rotated(c, position) for c in found), key=lambda c: [position[n] for n in c]
+    )
+    for nodes in cycles:
         path = " -> ".join([*nodes, nodes[0]])
         yield Problem(
             "cycle", f"the edges form a cycle: {path}", nodes[0], (nodes[-1], nodes[0])
         )
+
+
+def _rotated(cycle: list[str], position: dict[str, int]) -> list[str]:
+    """Start a cycle at its first node in document order (simple_cycles does not)."""
+    first = min(range(len(cycle)), key=lambda i: position[cycle[i]])
+    return [str(n) for n in cycle[first:] + cycle[:first]]
 
 
 def _misplaced(

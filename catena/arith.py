@@ -108,7 +108,8 @@ def evaluate(tree: ast.Expression, values: Mapping[str, Any]) -> Any:
     >>> evaluate(parse("-a ** 2 / 4"), {"a": np.array([2.0, 4.0])})
     array([-1., -4.])
     """
-    return _eval(tree.body, values)
+    with np.errstate(all="ignore"):  # overflow gives inf, 0/0 gives nan, as in SQL
+        return _eval(tree.body, values)
 
 
 def _eval(node: ast.expr, values: Mapping[str, Any]) -> Any:

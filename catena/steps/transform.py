@@ -201,8 +201,7 @@ class ArithOp(_Op):
         values = {
             n: df[n].to_numpy(dtype=np.float64) for n in arith.columns(self._tree)
         }
-        with np.errstate(all="ignore"):
-            result = arith.evaluate(self._tree, values)
+        result = arith.evaluate(self._tree, values)
         out = df.copy(deep=False)
         out[self.name] = np.broadcast_to(np.asarray(result, dtype=np.float64), len(df))
         return out

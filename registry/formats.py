@@ -173,7 +173,7 @@ def _inspect_onnx(data: bytes, sample: pd.DataFrame | None) -> Inspection:
     import onnx
 
     try:
-        proto = onnx.load_from_string(data, load_external_data=False)
+        proto = onnx.load_model(io.BytesIO(data), load_external_data=False)
     except Exception as exc:  # protobuf raises DecodeError and others
         raise ModelFileError(f"The file is not a valid ONNX model: {exc}") from exc
     _refuse_external_data(proto)

@@ -25,8 +25,10 @@ from catena.keys import data_hash, node_keys
 from tests.catena import graphs
 frame = pd.DataFrame({"x": [1.0, 2.5], "s": ["a", "b"]}, index=[7, 8])
 doc = graphs.fan_in()
-doc["nodes"][1] = graphs.node("double", "transform", ops=[{"op": "select", "columns": ["x"]}])
-doc["nodes"][2] = graphs.node("sum", "transform", ops=[{"op": "drop", "columns": ["x"]}])
+select = [{"op": "select", "columns": ["x"]}]
+drop = [{"op": "drop", "columns": ["x"]}]
+doc["nodes"][1] = graphs.node("double", "transform", ops=select)
+doc["nodes"][2] = graphs.node("sum", "transform", ops=drop)
 print(data_hash(frame))
 print(node_keys(load(doc), {}, data_hash(frame))["out"])
 """

@@ -1,0 +1,329 @@
+"""The builder's REST API: chains, versions, live version, drafts, validation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import FileResponse
+from django.http.response import HttpResponseBase
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.parsers import MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from builder import bundle, selectors, services
+from builder.models import NAME_MAX_LENGTH, Chain, ChainVersion
+from builder.parsers import LimitedJSONParser
+from config.exceptions import CatenaAppError
+
+
+class DocumentApi(APIView):
+    """An API whose JSON bodies are size-limited before parsing."""
+
+    parser_classes = [LimitedJSONParser]
+
+
+def _chain_url(request: Request, chain: Chain) -> str:
+    return request.build_absolute_uri(f"/api/chains/{chain.name}/")
+
+
+class ChainOutputSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    title = serializers.CharField()
+    description = serializers.CharField()
+    owner = serializers.CharField(source="owner.username")
+    created = serializers.DateTimeField()
+    updated = serializers.DateTimeField()
+    latest_version = serializers.IntegerField(allow_null=True)
+    live_version = serializers.IntegerField(
+        source="live_version.number", allow_null=True, default=None
+    )
+    can_edit = serializers.BooleanField()
+    url = serializers.CharField()
+
+
+def _chain_data(request: Request, chain: Chain) -> dict[str, Any]:
+    latest = getattr(chain, "latest_number", None)
+    if latest is None and not hasattr(chain, "latest_number"):
+        version = selectors.chain_version_latest(chain=chain)
+        latest = version.number if version else None
+    chain.latest_version = latest  # type: ignore[attr-defined]
+    chain.can_edit = selectors.chain_can_edit(chain=chain, user=request.user)  # type: ignore[attr-defined]
+    chain.url = _chain_url(request, chain)  # type: ignore[attr-defined]
+    return ChainOutputSerializer(chain).data
+
+
+class ChainListApi(DocumentApi):
+    class FilterSerializer(serializers.Serializer):
+        search = serializers.CharField(required=False, default="", allow_blank=True)
+        owner = serializers.CharField(required=False, default="", allow_blank=True)
+
+    class InputSerializer(serializers.Serializer):
+        name = serializers.SlugField(max_length=NAME_MAX_LENGTH)
+        title = serializers.CharField(max_length=200, required=False, default="")
+        description = serializers.CharField(
+            required=False, default="", allow_blank=True
+        )
+
+    @extend_schema(
+        parameters=[FilterSerializer], responses=ChainOutputSerializer(many=True)
+    )
+    def get(self, request: Request) -> Response:
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        chains = selectors.chain_list(**filters.validated_data)
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(chains, request, view=self)
+        assert page is not None
+        data = [_chain_data(request, chain) for chain in page]
+        return paginator.get_paginated_response(data)
+
+    @extend_schema(request=InputSerializer, responses={201: ChainOutputSerializer})
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        chain = services.chain_create(owner=request.user, **serializer.validated_data)
+        return Response(_chain_data(request, chain), status=status.HTTP_201_CREATED)
+
+
+class ChainDetailApi(APIView):
+    @extend_schema(responses=ChainOutputSerializer)
+    def get(self, request: Request, name: str) -> Response:
+        chain = selectors.chain_get(name=name)
+        return Response(_chain_data(request, chain))
+
+
+class VersionOutputSerializer(serializers.Serializer):
+    chain = serializers.CharField(source="chain.name")
+    number = serializers.IntegerField()
+    hash = serializers.CharField()
+    message = serializers.CharField()
+    saved_by = serializers.CharField(source="saved_by.username")
+    created = serializers.DateTimeField()
+    document = serializers.JSONField()
+
+
+def _version_data(version: ChainVersion, *, document: bool = True) -> dict[str, Any]:
+    data = dict(VersionOutputSerializer(version).data)
+    if not document:
+        data.pop("document")
+    return data
+
+
+class ChainVersionListApi(DocumentApi):
+    class InputSerializer(serializers.Serializer):
+        document = serializers.DictField()
+        message = serializers.CharField(
+            max_length=500, required=False, default="", allow_blank=True
+        )
+
+    @extend_schema(responses=VersionOutputSerializer(many=True))
+    def get(self, request: Request, name: str) -> Response:
+        chain = selectors.chain_get(name=name)
+        versions = selectors.chain_version_list(chain=chain)
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(versions, request, view=self)
+        assert page is not None
+        data = [_version_data(v, document=False) for v in page]
+        return paginator.get_paginated_response(data)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            201: VersionOutputSerializer,
+            200: inline_serializer(
+                "ChainVersionUnchanged",
+                {
+                    "unchanged": serializers.BooleanField(),
+                    "number": serializers.IntegerField(),
+                },
+            ),
+        },
+    )
+    def post(self, request: Request, name: str) -> Response:
+        chain = selectors.chain_get(name=name)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        version, created = services.chain_version_save(
+            chain=chain, user=request.user, **serializer.validated_data
+        )
+        if not created:
+            return Response({"unchanged": True, "number": version.number})
+        return Response(_version_data(version), status=status.HTTP_201_CREATED)
+
+
+class ChainVersionDetailApi(APIView):
+    @extend_schema(responses=VersionOutputSerializer)
+    def get(self, request: Request, name: str, number: int) -> Response:
+        version = selectors.chain_version_get(chain_name=name, number=number)
+        return Response(_version_data(version))
+
+
+class ChainLiveSetApi(DocumentApi):
+    class InputSerializer(serializers.Serializer):
+        number = serializers.IntegerField(min_value=1, allow_null=True)
+
+    @extend_schema(request=InputSerializer, responses=ChainOutputSerializer)
+    def post(self, request: Request, name: str) -> Response:
+        chain = selectors.chain_get(name=name)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        chain = services.chain_live_set(
+            chain=chain, user=request.user, number=serializer.validated_data["number"]
+        )
+        return Response(_chain_data(request, chain))
+
+
+class ChainDraftApi(DocumentApi):
+    class InputSerializer(serializers.Serializer):
+        document = serializers.JSONField()
+        base_number = serializers.IntegerField(
+            min_value=1, required=False, allow_null=True, default=None
+        )
+
+    class OutputSerializer(serializers.Serializer):
+        document = serializers.JSONField()
+        base_number = serializers.IntegerField(allow_null=True)
+        updated = serializers.DateTimeField()
+
+    @extend_schema(responses=OutputSerializer)
+    def get(self, request: Request, name: str) -> Response:
+        chain = selectors.chain_get(name=name)
+        draft = selectors.chain_draft_get(chain=chain, user=request.user)
+        if draft is None:
+            return Response(
+                {"message": "You have no draft of this chain.", "extra": {}},
+                status=status.HTTP_404_NOT_FOUND,
+            )
+        return Response(self.OutputSerializer(draft).data)
+
+    @extend_schema(request=InputSerializer, responses=OutputSerializer)
+    def put(self, request: Request, name: str) -> Response:
+        chain = selectors.chain_get(name=name)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        draft = services.chain_draft_save(
+            chain=chain, user=request.user, **serializer.validated_data
+        )
+        return Response(self.OutputSerializer(draft).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, name: str) -> Response:
+        chain = selectors.chain_get(name=name)
+        services.chain_draft_delete(chain=chain, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ValidateApi(DocumentApi):
+    class InputSerializer(serializers.Serializer):
+        document = serializers.JSONField()
+
+    class OutputSerializer(serializers.Serializer):
+        problems = serializers.ListField(child=serializers.DictField())
+        schemas = serializers.DictField()
+
+    @extend_schema(
+        request=InputSerializer,
+        responses=OutputSerializer,
+        parameters=[],
+        description="Validate an unsaved graph document against the registry.",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        problems, schemas = services.chain_validate(
+            serializer.validated_data["document"]
+        )
+        return Response({"problems": problems, "schemas": schemas})
+
+
+class ChainExportApi(APIView):
+    class FilterSerializer(serializers.Serializer):
+        bundle = serializers.ChoiceField(
+            choices=["", "zip"], required=False, default=""
+        )
+
+    @extend_schema(
+        parameters=[FilterSerializer],
+        responses={
+            (200, "application/json"): OpenApiTypes.OBJECT,
+            (200, "application/zip"): OpenApiTypes.BINARY,
+        },
+        description="The version's document and the models it uses (name, "
+        "resolved version, sha256); with ?bundle=zip a zip that also holds the "
+        "model files.",
+    )
+    def get(self, request: Request, name: str, number: int) -> HttpResponseBase:
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        version = selectors.chain_version_get(chain_name=name, number=number)
+        if filters.validated_data["bundle"] != "zip":
+            return Response(bundle.chain_export(version=version))
+        archive = bundle.chain_bundle_write(version=version)
+        return FileResponse(
+            archive,
+            as_attachment=True,
+            filename=f"{name}-v{number}.catena.zip",
+            content_type="application/zip",
+        )
+
+
+class ChainImportApi(APIView):
+    parser_classes = [LimitedJSONParser, MultiPartParser]
+
+    class FilterSerializer(serializers.Serializer):
+        name = serializers.SlugField(
+            max_length=NAME_MAX_LENGTH, required=False, default=""
+        )
+
+    class OutputSerializer(serializers.Serializer):
+        chain = serializers.CharField()
+        version = serializers.IntegerField()
+        hash = serializers.CharField()
+        models = serializers.ListField(child=serializers.DictField())
+        rewritten = serializers.ListField(child=serializers.DictField())
+        clashes = serializers.ListField(child=serializers.CharField())
+
+    @extend_schema(
+        parameters=[FilterSerializer],
+        request={
+            "application/json": OpenApiTypes.OBJECT,
+            "multipart/form-data": inline_serializer(
+                "ChainBundleUpload", {"bundle": serializers.FileField()}
+            ),
+        },
+        responses={201: OutputSerializer},
+        description="Import an export (JSON, models must be present here) or a "
+        "zip bundle (multipart field 'bundle'). ?name= imports under another name.",
+    )
+    def post(self, request: Request) -> Response:
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        upload = request.FILES.get("bundle") if hasattr(request, "FILES") else None
+        if upload is not None:
+            checked = bundle.bundle_open(upload)
+        elif request.content_type.startswith("multipart/"):
+            raise CatenaAppError(
+                "Send the zip in the multipart field 'bundle'.",
+                {"fields": {"bundle": ["No file was sent."]}},
+            )
+        else:
+            checked = bundle.Bundle(bundle.manifest_check(request.data))
+        report = bundle.chain_import(
+            bundle=checked, user=request.user, name=filters.validated_data["name"]
+        )
+        return Response(report.as_dict(), status=status.HTTP_201_CREATED)
+
+
+class PaletteApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        kinds = serializers.ListField(child=serializers.DictField())
+        models = serializers.ListField(child=serializers.DictField())
+
+    @extend_schema(responses=OutputSerializer)
+    def get(self, request: Request) -> Response:
+        return Response(selectors.palette_get())

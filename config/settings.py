@@ -199,6 +199,16 @@ CATENA_TRANSIENT_RETRY_COUNTDOWN = env.int(
     "CATENA_TRANSIENT_RETRY_COUNTDOWN", default=5
 )
 CATENA_TRANSIENT_MAX_RETRIES = env.int("CATENA_TRANSIENT_MAX_RETRIES", default=3)
+# The sweeper (runner.runs_sweep) re-enqueues nodes whose lease expired; it runs
+# in celery beat, which dev.py starts inside the worker (`-B`).
+CATENA_SWEEP_SECONDS = env.float("CATENA_SWEEP_SECONDS", default=5.0)
+CELERY_BEAT_SCHEDULE = {
+    "runner.runs_sweep": {
+        "task": "runner.runs_sweep",
+        "schedule": CATENA_SWEEP_SECONDS,
+        "options": {"expires": CATENA_SWEEP_SECONDS},
+    },
+}
 
 # LOGGING ---------------------------------------------------------------------
 LOGGING = {

@@ -1,0 +1,457 @@
+"""What a worker does with a node result id: claim, lease, compute or reuse, hand on.
+
+The database is the source of truth and the broker only wakes workers, so every
+state change is a conditional UPDATE on the row's current status: a duplicate
+delivery, a redelivery after a lost worker, or two workers finishing parents at
+the same moment all find 0 rows to update and step aside.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+import time
+import traceback
+from datetime import timedelta
+from typing import Any
+
+import pandas as pd
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from catena.errors import CatenaError, StepError, StepTransientError
+from catena.executor import run_node
+from catena.graph import Graph, load
+from catena.resolving import ResolvedModel, Resolver
+from catena.scheduling import ready
+from runner.models import Artifact, NodeResult, Run
+from runner.services.artifacts import artifact_get, artifact_load, artifact_put
+
+logger = logging.getLogger(__name__)
+
+Status = NodeResult.Status
+
+
+def resolver() -> Resolver:
+    """The registry's resolver (imported late: registry loads models lazily)."""
+    from registry.resolver import RegistryResolver
+
+    return RegistryResolver()
+
+
+@functools.lru_cache(maxsize=128)
+def chain_graph(chain_version_id: int) -> Graph:
+    """The loaded graph of a chain version (versions never change once saved)."""
+    from builder.models import ChainVersion
+
+    document = ChainVersion.objects.values_list("document", flat=True).get(
+        id=chain_version_id
+    )
+    return load(document)
+
+
+def _enqueue(node_result_id: int, countdown: float | None = None) -> None:
+    from runner.tasks import node_execute
+
+    if countdown:
+        transaction.on_commit(
+            lambda: node_execute.apply_async((node_result_id,), countdown=countdown)
+        )
+    else:
+        node_execute.delay_on_commit(node_result_id)
+
+
+# Scheduling ----------------------------------------------------------------------
+def ready_successors(run_id: int, chain_version_id: int) -> list[str]:
+    """Claim PENDING->QUEUED the nodes whose inputs are all done; enqueue each once."""
+    rows = list(
+        NodeResult.objects.filter(run_id=run_id).values_list("id", "node_id", "status")
+    )
+    done = {node for _, node, status in rows if status in NodeResult.DONE}
+    pending = {node: pk for pk, node, status in rows if status == Status.PENDING}
+    among = {node for _, node, _ in rows}
+    claimed = []
+    for node in ready(chain_graph(chain_version_id), done, among):
+        if node in pending and _claim_pending(pending[node]):
+            claimed.append(node)
+    return claimed
+
+
+def _claim_pending(node_result_id: int) -> bool:
+    with transaction.atomic():
+        count = NodeResult.objects.filter(
+            id=node_result_id, status=Status.PENDING
+        ).update(status=Status.QUEUED, queued_at=timezone.now())
+        if count:
+            _enqueue(node_result_id)
+    return bool(count)
+
+
+def run_finish_if_done(run_id: int) -> str | None:
+    """Give the run its final status once no node is pending, queued or running."""
+    statuses = set(
+        NodeResult.objects.filter(run_id=run_id).values_list("status", flat=True)
+    )
+    if statuses & set(NodeResult.ACTIVE):
+        return None
+    final, error = Run.Status.SUCCEEDED, ""
+    if Status.FAILED in statuses:
+        final, error = Run.Status.FAILED, _first_error(run_id)
+    elif Status.CANCELLED in statuses:
+        final = Run.Status.CANCELLED
+    Run.objects.filter(id=run_id, status__in=Run.ACTIVE).update(
+        status=final, finished_at=timezone.now(), error=error
+    )
+    return final
+
+
+def _first_error(run_id: int) -> str:
+    failed = (
+        NodeResult.objects.filter(run_id=run_id, status=Status.FAILED)
+        .order_by("finished_at", "position")
+        .values_list("node_id", "error")
+        .first()
+    )
+    return f"node {failed[0]!r} failed: {failed[1]}" if failed else ""
+
+
+# One node ------------------------------------------------------------------------
+def node_execute(node_result_id: int) -> None:
+    """Run (or reuse) one claimed node; the body of the Celery task."""
+    node_result = node_claim(node_result_id)
+    if node_result is None:
+        return
+    with Heartbeat(node_result.id):
+        try:
+            artifact, reused, seconds = node_outcome(node_result)
+        except StepTransientError as exc:
+            node_result_transient(node_result=node_result, exc=exc)
+        except Exception as exc:  # noqa: BLE001 - every failure is recorded
+            node_result_fail(
+                node_result=node_result,
+                message=_message(exc),
+                tb="".join(traceback.format_exception(exc)),
+            )
+        else:
+            node_done(
+                node_result=node_result,
+                artifact=artifact,
+                reused=reused,
+                seconds=seconds,
+            )
+
+
+def _message(exc: BaseException) -> str:
+    if isinstance(exc, StepError):
+        return exc.message
+    if isinstance(exc, CatenaError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+def node_claim(node_result_id: int) -> NodeResult | None:
+    """QUEUED -> RUNNING with a lease; None when another delivery got there first."""
+    now = timezone.now()
+    lease = timedelta(seconds=settings.CATENA_NODE_LEASE_SECONDS)
+    with transaction.atomic():
+        count = NodeResult.objects.filter(
+            id=node_result_id, status=Status.QUEUED
+        ).update(
+            status=Status.RUNNING,
+            attempts=F("attempts") + 1,
+            started_at=now,
+            lease_expires_at=now + lease,
+        )
+        if not count:
+            return None
+        node_result = NodeResult.objects.select_related("run", "run__input").get(
+            id=node_result_id
+        )
+        Run.objects.filter(id=node_result.run_id, status=Run.Status.QUEUED).update(
+            status=Run.Status.RUNNING, started_at=now
+        )
+    return node_result
+
+
+def node_outcome(node_result: NodeResult) -> tuple[Artifact, bool, float]:
+    """The node's stored output or a fresh one, whether reused, compute seconds."""
+    run = node_result.run
+    if run.reuse:
+        stored = artifact_get(key=node_result.cache_key)
+        if stored is not None:
+            return stored, True, 0.0
+    graph = chain_graph(run.chain_version_id)
+    parents = _parents(node_result, graph)
+    inputs = artifact_load(artifact=run.input) if node_result.kind == "input" else None
+    resolved = _resolved(node_result)
+    start = time.perf_counter()
+    frames = {node: frame for node, (_, frame) in parents.items()}
+    output = run_node(graph, node_result.node_id, frames, resolved, inputs)
+    seconds = time.perf_counter() - start
+    artifact = artifact_put(
+        key=node_result.cache_key,
+        df=output,
+        run=run,
+        node_id=node_result.node_id,
+        parent_keys=[key for key, _ in parents.values()],
+    )
+    return artifact, False, seconds
+
+
+def _parents(node_result: NodeResult, graph: Graph) -> dict[str, tuple[str, Any]]:
+    ids = graph.parents[node_result.node_id]
+    results = NodeResult.objects.filter(
+        run_id=node_result.run_id, node_id__in=ids
+    ).select_related("artifact")
+    by_node = {r.node_id: r for r in results}
+    frames: dict[str, tuple[str, pd.DataFrame]] = {}
+    for node in ids:
+        parent = by_node[node]
+        if parent.artifact is None:
+            raise StepError(node_result.node_id, _gone(node))
+        try:
+            frames[node] = (
+                parent.artifact.key,
+                artifact_load(artifact=parent.artifact),
+            )
+        except FileNotFoundError as exc:
+            raise StepError(node_result.node_id, _gone(node)) from exc
+    return frames
+
+
+def _gone(node: str) -> str:
+    return (
+        f"the stored output of {node!r} is gone (forgotten or deleted); "
+        "start a new run to compute it again"
+    )
+
+
+def _resolved(node_result: NodeResult) -> dict[str, ResolvedModel]:
+    if not node_result.model_name:
+        return {}
+    model = resolver().resolve(node_result.model_name, node_result.model_version or 0)
+    if model.sha256 != node_result.model_sha256:
+        message = f"model {model.name!r} v{model.version} changed since the run started"
+        raise StepError(node_result.node_id, message)
+    return {node_result.node_id: model}
+
+
+def node_done(
+    *,
+    node_result: NodeResult,
+    artifact: Artifact,
+    reused: bool,
+    seconds: float,
+) -> None:
+    """Record the output, then claim the successors that became ready."""
+    status = Status.REUSED if reused else Status.SUCCEEDED
+    source_id = artifact.run_id if reused else None
+    with transaction.atomic():
+        count = NodeResult.objects.filter(
+            id=node_result.id, status=Status.RUNNING
+        ).update(
+            status=status,
+            artifact=artifact,
+            reused_from_id=source_id,
+            rows=artifact.rows,
+            schema=artifact.schema,
+            seconds=seconds,
+            finished_at=timezone.now(),
+            lease_expires_at=None,
+            error="",
+            traceback="",
+        )
+    if count:
+        ready_successors(node_result.run_id, node_result.run.chain_version_id)
+    run_finish_if_done(node_result.run_id)
+
+
+def node_result_fail(*, node_result: NodeResult, message: str, tb: str = "") -> None:
+    """Mark a node FAILED and every node downstream of it SKIPPED."""
+    graph = chain_graph(node_result.run.chain_version_id)
+    downstream = _descendants(graph, node_result.node_id)
+    now = timezone.now()
+    with transaction.atomic():
+        count = NodeResult.objects.filter(
+            id=node_result.id, status__in=NodeResult.ACTIVE
+        ).update(
+            status=Status.FAILED,
+            error=message,
+            traceback=tb,
+            finished_at=now,
+            lease_expires_at=None,
+        )
+        if count:
+            NodeResult.objects.filter(
+                run_id=node_result.run_id,
+                node_id__in=downstream,
+                status__in=(Status.PENDING, Status.QUEUED),
+            ).update(
+                status=Status.SKIPPED,
+                error=f"skipped: upstream node {node_result.node_id!r} failed",
+                finished_at=now,
+            )
+    run_finish_if_done(node_result.run_id)
+
+
+def _descendants(graph: Graph, node_id: str) -> list[str]:
+    import networkx as nx
+
+    return sorted(nx.descendants(graph.dag, node_id))
+
+
+def node_result_transient(*, node_result: NodeResult, exc: StepTransientError) -> None:
+    """Queue a transient failure again with a countdown, a bounded number of times."""
+    if node_result.attempts > settings.CATENA_TRANSIENT_MAX_RETRIES:
+        message = f"gave up after {node_result.attempts} attempts: {exc}"
+        node_result_fail(node_result=node_result, message=message)
+        return
+    with transaction.atomic():
+        count = NodeResult.objects.filter(
+            id=node_result.id, status=Status.RUNNING
+        ).update(
+            status=Status.QUEUED,
+            queued_at=timezone.now(),
+            lease_expires_at=None,
+            error=f"retrying: {exc}",
+        )
+        if count:
+            _enqueue(node_result.id, settings.CATENA_TRANSIENT_RETRY_COUNTDOWN)
+
+
+class Heartbeat:
+    """Renews a running node's lease from a thread while the node computes."""
+
+    def __init__(self, node_result_id: int) -> None:
+        self.node_result_id = node_result_id
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._beat, daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopped.set()
+        self.thread.join()
+
+    def _beat(self) -> None:
+        seconds = settings.CATENA_NODE_LEASE_SECONDS
+        try:
+            while not self.stopped.wait(max(seconds / 3, 0.2)):
+                self._renew(seconds)
+        finally:
+            # The thread's own connection; the worker's stays open.
+            connection.close()
+
+    def _renew(self, seconds: int) -> None:
+        try:
+            NodeResult.objects.filter(
+                id=self.node_result_id, status=Status.RUNNING
+            ).update(lease_expires_at=timezone.now() + timedelta(seconds=seconds))
+        except Exception:  # noqa: BLE001 - a missed beat is retried next time
+            logger.warning("lease renewal failed", exc_info=True)
+
+
+# The sweeper ---------------------------------------------------------------------
+def runs_sweep() -> dict[str, int]:
+    """Recover what lost workers and lost messages left behind; fail overdue runs."""
+    return {
+        "requeued": _leases_expired(),
+        "redelivered": _queued_stale(),
+        "overdue": _runs_overdue(),
+        "settled": _runs_settle(),
+    }
+
+
+def _leases_expired() -> int:
+    now = timezone.now()
+    expired = NodeResult.objects.filter(
+        status=Status.RUNNING, lease_expires_at__lt=now
+    ).select_related("run")
+    count = 0
+    for node_result in expired:
+        if node_result.attempts >= settings.CATENA_NODE_MAX_ATTEMPTS:
+            message = (
+                f"worker lost: the node's worker stopped renewing its lease "
+                f"{node_result.attempts} times"
+            )
+            node_result_fail(node_result=node_result, message=message)
+            continue
+        with transaction.atomic():
+            updated = NodeResult.objects.filter(
+                id=node_result.id, status=Status.RUNNING, lease_expires_at__lt=now
+            ).update(status=Status.QUEUED, queued_at=now, lease_expires_at=None)
+            if updated:
+                _enqueue(node_result.id)
+        count += updated
+    return count
+
+
+def _queued_stale() -> int:
+    """Enqueue again nodes queued long ago: a killed worker may have held them."""
+    now = timezone.now()
+    before = now - timedelta(seconds=settings.CATENA_NODE_LEASE_SECONDS * 10)
+    stale = list(
+        NodeResult.objects.filter(
+            status=Status.QUEUED, queued_at__lt=before
+        ).values_list("id", flat=True)[:1000]
+    )
+    for node_result_id in stale:
+        with transaction.atomic():
+            if NodeResult.objects.filter(
+                id=node_result_id, status=Status.QUEUED, queued_at__lt=before
+            ).update(queued_at=now):
+                _enqueue(node_result_id)
+    return len(stale)
+
+
+def _runs_overdue() -> int:
+    overdue = list(
+        Run.objects.filter(
+            status__in=Run.ACTIVE, deadline__lt=timezone.now()
+        ).values_list("id", flat=True)
+    )
+    for run_id in overdue:
+        seconds = settings.CATENA_RUN_MAX_SECONDS
+        run_stop(
+            run_id=run_id,
+            status=Run.Status.FAILED,
+            reason=f"the run exceeded its maximum run time ({seconds} s)",
+        )
+    return len(overdue)
+
+
+def _runs_settle() -> int:
+    """Finish runs whose last step crashed between recording a node and handing on."""
+    busy = NodeResult.objects.filter(status__in=(Status.QUEUED, Status.RUNNING))
+    idle = Run.objects.filter(status__in=Run.ACTIVE).exclude(
+        id__in=busy.values("run_id")
+    )
+    count = 0
+    for run_id, version_id in idle.values_list("id", "chain_version_id")[:200]:
+        if not ready_successors(run_id, version_id):
+            count += run_finish_if_done(run_id) is not None
+    return count
+
+
+def run_stop(*, run_id: int, status: str, reason: str = "") -> bool:
+    """End an active run now: cancel or fail it, and stop its unfinished nodes."""
+    now = timezone.now()
+    with transaction.atomic():
+        count = Run.objects.filter(id=run_id, status__in=Run.ACTIVE).update(
+            status=status, finished_at=now, error=reason
+        )
+        if count:
+            NodeResult.objects.filter(
+                run_id=run_id, status__in=NodeResult.ACTIVE
+            ).update(
+                status=Status.CANCELLED,
+                finished_at=now,
+                lease_expires_at=None,
+                error=reason or "cancelled",
+            )
+    return bool(count)

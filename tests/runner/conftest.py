@@ -1,0 +1,127 @@
+"""Chains, models and data sets for the runner's tests."""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Callable, Iterator
+from typing import Any
+from unittest import mock
+
+import pandas as pd
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from builder.models import Chain, ChainVersion
+from registry.models import ModelVersion
+from registry.services import (
+    model_version_create,
+    model_version_trust,
+    registered_model_create,
+)
+from runner import execute
+from runner.models import Dataset
+from runner.services.datasets import dataset_create_from_frame
+
+FORMAT = "catena.chain/1"
+
+
+def node(node_id: str, kind: str, **params: Any) -> dict[str, Any]:
+    return {"id": node_id, "kind": kind, "params": params}
+
+
+def arith(node_id: str, name: str, expr: str, *keep: str) -> dict[str, Any]:
+    ops: list[dict[str, Any]] = [{"op": "arith", "name": name, "expr": expr}]
+    if keep:
+        ops.append({"op": "select", "columns": list(keep)})
+    return node(node_id, "transform", ops=ops)
+
+
+def doc(nodes: list[dict[str, Any]], edges: list[list[str]]) -> dict[str, Any]:
+    return {"format": FORMAT, "nodes": nodes, "edges": edges}
+
+
+def linear_doc() -> dict[str, Any]:
+    """in(x, y) -> plus -> out."""
+    return doc(
+        [
+            node("in", "input", schema=[["x", "float"], ["y", "float"]]),
+            arith("plus", "s", "x + y"),
+            node("out", "output"),
+        ],
+        [["in", "plus"], ["plus", "out"]],
+    )
+
+
+def fan_doc() -> dict[str, Any]:
+    """in -> (a, b) -> both (combine concat) -> out: a fan-out and a fan-in."""
+    return doc(
+        [
+            node("in", "input", schema=[["x", "float"], ["y", "float"]]),
+            arith("a", "a", "x * 2", "a"),
+            arith("b", "b", "y + 1", "b"),
+            node("both", "combine", method="mean", name="m"),
+            node("out", "output"),
+        ],
+        [["in", "a"], ["in", "b"], ["a", "both"], ["b", "both"], ["both", "out"]],
+    )
+
+
+def chain_version_make(
+    *, owner: Any, document: dict[str, Any], name: str = "chain"
+) -> ChainVersion:
+    chain, _ = Chain.objects.get_or_create(name=name, defaults={"owner": owner})
+    number = chain.versions.count() + 1
+    return ChainVersion.objects.create(
+        chain=chain, number=number, document=document, hash=f"h{number}", saved_by=owner
+    )
+
+
+def model_make(*, name: str, estimator: Any, owner: Any, staff: Any) -> ModelVersion:
+    registered = registered_model_create(name=name, owner=owner)
+    upload = SimpleUploadedFile(f"{name}.pkl", pickle.dumps(estimator))
+    version = model_version_create(model=registered, file=upload, uploaded_by=owner)
+    return model_version_trust(version=version, user=staff)
+
+
+def dataset_make(*, owner: Any, rows: int = 5, name: str = "xy") -> Dataset:
+    df = pd.DataFrame({"x": [float(i) for i in range(rows)], "y": [1.0] * rows})
+    return dataset_create_from_frame(name=name, df=df, owner=owner)
+
+
+@pytest.fixture(autouse=True)
+def _graph_cache_clear() -> Iterator[None]:
+    """Test databases reuse ids after a rollback; versions never change in life."""
+    execute.chain_graph.cache_clear()
+    yield
+    execute.chain_graph.cache_clear()
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    """Artifacts in a folder of this test's own."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def drain(media) -> Iterator[Callable[[], int]]:
+    """Capture enqueued node ids and run them in this process, in order.
+
+    Only the hand-off to the broker is replaced; claiming, leases, storing and
+    scheduling are the real code.
+    """
+    queue: list[int] = []
+
+    def enqueue(node_result_id: int, countdown: float | None = None) -> None:
+        queue.append(node_result_id)
+
+    def run_all() -> int:
+        count = 0
+        while queue:
+            execute.node_execute(queue.pop(0))
+            count += 1
+        return count
+
+    with mock.patch.object(execute, "_enqueue", side_effect=enqueue, autospec=True):
+        run_all.queue = queue  # type: ignore[attr-defined]
+        yield run_all

@@ -1,0 +1,105 @@
+"""Running, reusing and failing nodes through the real claim/lease/store code."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.storage import default_storage
+
+from runner.models import Artifact, NodeResult, Run
+from runner.services.artifacts import artifact_load
+from runner.services.runs import run_start
+from tests.runner.conftest import (
+    chain_version_make,
+    dataset_make,
+    fan_doc,
+    linear_doc,
+    model_make,
+)
+from tests.runner.estimators import Broken
+
+pytestmark = pytest.mark.django_db
+
+
+def statuses(run: Run) -> dict[str, str]:
+    return dict(run.nodes.values_list("node_id", "status"))
+
+
+def test_a_run_computes_every_node_and_stores_each_output(owner, drain):
+    version = chain_version_make(owner=owner, document=linear_doc())
+    run = run_start(
+        chain_version=version, user=owner, dataset=dataset_make(owner=owner)
+    )
+    assert drain() == 3
+    run.refresh_from_db()
+    assert run.status == Run.Status.SUCCEEDED
+    assert statuses(run) == {"in": "succeeded", "plus": "succeeded", "out": "succeeded"}
+    out = run.nodes.get(node_id="out")
+    assert out.rows == 5
+    assert artifact_load(artifact=out.artifact)["s"].tolist() == [
+        1.0,
+        2.0,
+        3.0,
+        4.0,
+        5.0,
+    ]
+
+
+def test_a_second_identical_run_executes_no_node(owner, drain):
+    version = chain_version_make(owner=owner, document=linear_doc())
+    dataset = dataset_make(owner=owner)
+    first = run_start(chain_version=version, user=owner, dataset=dataset)
+    drain()
+    second = run_start(chain_version=version, user=owner, dataset=dataset)
+    assert drain() == 0
+    second.refresh_from_db()
+    assert second.status == Run.Status.SUCCEEDED
+    assert set(statuses(second).values()) == {"reused"}
+    assert {n.reused_from_id for n in second.nodes.all()} == {first.id}
+
+
+def test_a_stored_output_whose_file_is_gone_is_recomputed(owner, drain):
+    version = chain_version_make(owner=owner, document=linear_doc())
+    dataset = dataset_make(owner=owner)
+    run_start(chain_version=version, user=owner, dataset=dataset)
+    drain()
+    plus = Artifact.objects.get(node_id="plus")
+    default_storage.delete(plus.path)
+    again = run_start(chain_version=version, user=owner, dataset=dataset)
+    drain()
+    assert statuses(again) == {"in": "reused", "plus": "succeeded", "out": "reused"}
+    assert default_storage.exists(plus.path) is True
+
+
+def test_fan_in_waits_for_both_branches(owner, drain):
+    version = chain_version_make(owner=owner, document=fan_doc())
+    run = run_start(chain_version=version, user=owner, rows=[{"x": 1.0, "y": 2.0}])
+    assert drain() == 5
+    run.refresh_from_db()
+    out = run.nodes.get(node_id="out")
+    assert artifact_load(artifact=out.artifact)["m"].tolist() == [2.5]
+    assert run.status == Run.Status.SUCCEEDED
+
+
+def test_a_failing_model_fails_its_node_with_its_own_error_and_skips_downstream(
+    owner, staff, drain
+):
+    model_make(name="broken", estimator=Broken(["x", "y"]), owner=owner, staff=staff)
+    document = linear_doc()
+    document["nodes"][1] = {
+        "id": "plus",
+        "kind": "model",
+        "params": {"model": "broken", "version": "@latest"},
+    }
+    version = chain_version_make(owner=owner, document=document)
+    run = run_start(chain_version=version, user=owner, rows=[{"x": 1.0, "y": 2.0}])
+    drain()
+    run.refresh_from_db()
+    failed = run.nodes.get(node_id="plus")
+    assert failed.status == NodeResult.Status.FAILED
+    assert "the broken model refuses these rows" in failed.error
+    assert "ValueError" in failed.traceback
+    assert run.nodes.get(node_id="out").status == NodeResult.Status.SKIPPED
+    assert run.status == Run.Status.FAILED
+    assert "the broken model refuses these rows" in run.error
+    assert failed.model_name == "broken"
+    assert failed.model_version == 1

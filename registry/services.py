@@ -274,3 +274,20 @@ def alias_set(*, model: RegisteredModel, alias: str, number: int, user: Any) -> 
         moved_by=user,
     )
     return target
+
+
+@transaction.atomic
+def registered_model_upload(
+    *,
+    name: str,
+    owner: Any,
+    file: File[Any],
+    title: str = "",
+    description: str = "",
+    **version: Any,
+) -> ModelVersion:
+    """A new model and its first version, both or neither."""
+    model = registered_model_create(
+        name=name, owner=owner, title=title, description=description
+    )
+    return model_version_create(model=model, file=file, uploaded_by=owner, **version)

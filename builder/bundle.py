@@ -280,6 +280,7 @@ class ImportReport:
     models: list[dict[str, Any]] = field(default_factory=list)
     rewritten: list[dict[str, Any]] = field(default_factory=list)
     clashes: list[str] = field(default_factory=list)
+    created_models: set[str] = field(default_factory=set)
 
     def as_dict(self) -> dict[str, Any]:
         assert self.chain is not None
@@ -399,7 +400,7 @@ def _model_import(
         report.models.append(_model_row(entry, found, "reused"))
         return found
     model = RegisteredModel.objects.filter(name=entry["name"]).first()
-    status = "registered"
+    status = "created" if entry["name"] in report.created_models else "registered"
     if model is None:
         model = registry_services.registered_model_create(
             name=entry["name"],
@@ -408,6 +409,7 @@ def _model_import(
             description=entry.get("description", ""),
         )
         status = "created"
+        report.created_models.add(model.name)
     data = bundle.read(entry["file"])
     assert data is not None  # _files_check made sure
     filename = PurePosixPath(entry["file"]).name

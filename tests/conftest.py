@@ -92,7 +92,12 @@ def purge_broker() -> None:
 class WorkerProcess:
     """A `celery worker` subprocess on the test database and the configured broker."""
 
-    def __init__(self, concurrency: int = 2, extra_env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        concurrency: int = 2,
+        extra_env: dict[str, str] | None = None,
+        beat: bool = False,
+    ):
         self.name = f"test-{uuid.uuid4().hex[:8]}@%h"
         self.log_path = settings.VAR_DIR / f"worker-{uuid.uuid4().hex[:8]}.log"
         env = {**os.environ, "DATABASE_URL": database_url_for_workers()}
@@ -114,6 +119,10 @@ class WorkerProcess:
             "--without-mingle",
             "--without-heartbeat",
         ]
+        if beat:
+            # Celery beat inside the worker, with a schedule file of its own.
+            schedule = settings.VAR_DIR / f"beat-{uuid.uuid4().hex[:8]}"
+            command += ["-B", "-s", str(schedule)]
         self.log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
             command,

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from catena.frames import relabel
 from catena.schema import Column, Schema
 
 SEPARATOR = "."
@@ -91,10 +92,9 @@ def join_frames(parents: Sequence[tuple[str, pd.DataFrame]]) -> pd.DataFrame:
     """
     if len(parents) == 1:
         return parents[0][1]
-    frames = [df for _, df in parents]
-    named = joined_names([(src, [str(c) for c in df.columns]) for src, df in parents])
-    first = frames[0].index
-    aligned = all(first.equals(f.index) for f in frames[1:])
-    joined = pd.concat(frames, axis=1, join="outer" if aligned else "inner")
-    joined.columns = pd.Index([name for _, name in named])
-    return joined
+    tables = [df for _, df in parents]
+    named = joined_names([(src, df.columns.tolist()) for src, df in parents])
+    first = tables[0].index
+    aligned = all(first.equals(t.index) for t in tables[1:])
+    joined = pd.concat(tables, axis=1, join="outer" if aligned else "inner")
+    return relabel(joined, [name for _, name in named])

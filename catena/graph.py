@@ -17,10 +17,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import networkx as nx
 from pydantic import BaseModel, ValidationError
@@ -34,6 +34,7 @@ FORMAT = "catena.chain/1"
 ID_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,63}")
 
 Edge = tuple[str, str]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +64,8 @@ class Graph:
         The structure (it may still have a cycle until validated).
     parents : dict of str to tuple of str
         Each node's parents, in edge order.
+    memo : dict
+        Results derived from this graph alone, kept by :func:`remember`.
     """
 
     nodes: dict[str, Node]
@@ -70,6 +73,7 @@ class Graph:
     layout: dict[str, tuple[float, float]]
     dag: nx.DiGraph
     parents: dict[str, tuple[str, ...]]
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @cached_property
     def order(self) -> tuple[str, ...]:
@@ -91,6 +95,24 @@ class Graph:
     @cached_property
     def _positions(self) -> dict[str, int]:
         return {node: i for i, node in enumerate(self.nodes)}
+
+
+#: At most this many results are remembered per graph.
+MEMO_SIZE = 32
+
+
+def remember(graph: Graph, key: Any, compute: Callable[[], T]) -> T:
+    """Return ``compute()``, computed once per ``key`` for this graph.
+
+    For results that depend only on the graph and ``key`` (structure problems,
+    schemas for given signatures); keeps a warm predict path from re-validating.
+    """
+    if key in graph.memo:
+        return cast(T, graph.memo[key])
+    if len(graph.memo) >= MEMO_SIZE:
+        graph.memo.clear()
+    value = graph.memo[key] = compute()
+    return value
 
 
 def find_cycle(graph: Graph) -> list[str] | None:

@@ -18,7 +18,7 @@ import networkx as nx
 from catena import steps
 from catena.errors import ModelNotFoundError, StepSchemaError
 from catena.fanin import join_schemas
-from catena.graph import Graph, Node
+from catena.graph import Graph, Node, remember
 from catena.problems import Problem
 from catena.resolving import ResolvedModel, Resolver
 from catena.schema import Schema
@@ -77,13 +77,22 @@ def check(graph: Graph, resolver: Resolver) -> Report:
     >>> [p.code for p in check(g, DictResolver({})).problems]
     ['no_output']
     """
-    problems = list(structure_problems(graph))
-    resolved = _resolve_all(graph, resolver, problems)
-    cyclic = any(p.code == "cycle" for p in problems)
-    schemas = (
-        dict.fromkeys(graph.nodes) if cyclic else _infer(graph, resolved, problems)
+    problems = list(
+        remember(graph, "structure", lambda: list(structure_problems(graph)))
     )
-    return Report(problems, schemas, resolved)
+    resolved = _resolve_all(graph, resolver, problems)
+    if any(p.code == "cycle" for p in problems):
+        return Report(problems, dict.fromkeys(graph.nodes), resolved)
+    failed = frozenset(
+        p.node
+        for p in problems
+        if p.severity == "error" and p.code != "input_with_parents"
+    )
+    models = tuple((n, m.name, m.version, m.signature) for n, m in resolved.items())
+    schemas, found = remember(
+        graph, ("schemas", failed, models), lambda: _infer(graph, resolved, failed)
+    )
+    return Report(problems + found, dict(schemas), resolved)
 
 
 def validate(graph: Graph, resolver: Resolver) -> list[Problem]:
@@ -206,21 +215,18 @@ def _model_problems(node: Node, model: ResolvedModel) -> Iterator[Problem]:
 
 
 def _infer(
-    graph: Graph, resolved: dict[str, ResolvedModel], problems: list[Problem]
-) -> dict[str, Schema | None]:
+    graph: Graph, resolved: dict[str, ResolvedModel], failed: frozenset[str | None]
+) -> tuple[dict[str, Schema | None], list[Problem]]:
+    """Infer schemas in topological order, skipping nodes already failed."""
     schemas: dict[str, Schema | None] = {}
-    failed = {
-        p.node
-        for p in problems
-        if p.severity == "error" and p.code != "input_with_parents"
-    }
+    problems: list[Problem] = []
     for node_id in graph.order:
         node = graph.nodes[node_id]
         if node_id in failed:
             schemas[node_id] = None
             continue
         schemas[node_id] = _node_schema(graph, node, schemas, resolved, problems)
-    return schemas
+    return schemas, problems
 
 
 def _node_schema(

@@ -16,6 +16,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from catena.errors import StepSchemaError
+from catena.frames import from_array
 from catena.problems import Problem
 from catena.schema import Column, Schema
 from catena.steps.context import StepContext
@@ -101,7 +102,7 @@ def run(table: pd.DataFrame, params: Params, ctx: StepContext) -> pd.DataFrame:
         result = values @ weights / weights.sum()
     else:
         result = table.to_numpy(dtype=np.float64).mean(axis=1)
-    return pd.DataFrame({params.name: result}, index=table.index, copy=False)
+    return from_array(np.asarray(result), table.index, [params.name])
 
 
 def _vote(values: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:

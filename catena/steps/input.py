@@ -7,8 +7,9 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from catena import frames
 from catena.errors import StepError
-from catena.schema import NUMPY_DTYPES, Column, Dtype, Schema, dtype_of
+from catena.schema import NUMPY_DTYPES, Column, Dtype, Schema, dtype_of_numpy
 from catena.steps.context import StepContext
 
 TITLE = "Input"
@@ -54,15 +55,20 @@ def run(table: pd.DataFrame, params: Params, ctx: StepContext) -> pd.DataFrame:
     if frame is None:
         raise StepError(node, "the run has no input table")
     names = [name for name, _ in params.schema_]
-    missing = [n for n in names if n not in frame.columns]
+    present = set(frame.columns.tolist())
+    missing = [n for n in names if n not in present]
     if missing:
         raise StepError(node, f"the input table lacks columns: {', '.join(missing)}")
-    selected = frame if list(frame.columns) == names else frame[names]
-    return _cast(selected, params, node)
+    return _cast(frames.select(frame, names, names), params, node)
 
 
 def _cast(frame: pd.DataFrame, params: Params, node: str) -> pd.DataFrame:
-    wrong = {n: NUMPY_DTYPES[d] for n, d in params.schema_ if _dtype(frame[n]) != d}
+    found = frame.dtypes.tolist()
+    wrong = {
+        name: NUMPY_DTYPES[dtype]
+        for (name, dtype), actual in zip(params.schema_, found, strict=True)
+        if _dtype(actual) != dtype
+    }
     if not wrong:
         return frame
     try:
@@ -71,8 +77,8 @@ def _cast(frame: pd.DataFrame, params: Params, node: str) -> pd.DataFrame:
         raise StepError(node, f"cannot cast input columns: {exc}") from exc
 
 
-def _dtype(series: pd.Series[Any]) -> str | None:
+def _dtype(dtype: Any) -> str | None:
     try:
-        return dtype_of(series)
+        return dtype_of_numpy(dtype)
     except ValueError:
         return None

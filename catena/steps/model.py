@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from catena import frames
 from catena.adapters import positional_names
 from catena.errors import CatenaError, StepError, StepSchemaError
 from catena.problems import Problem
@@ -140,23 +141,14 @@ def run(table: pd.DataFrame, params: Params, ctx: StepContext) -> pd.DataFrame:
     """
     model = _model(ctx)
     try:
-        sources = plan(model.signature.inputs, list(table.columns), params.columns, ctx)
+        sources = plan(
+            model.signature.inputs, table.columns.tolist(), params.columns, ctx
+        )
     except StepSchemaError as exc:
         raise StepError(ctx.node_id, str(exc)) from exc
-    frame = _features(table, sources, [c.name for c in model.signature.inputs])
+    frame = frames.select(table, sources, [c.name for c in model.signature.inputs])
     result = _call(model, ctx, params.method, frame)
     return _frame(result, model.signature.outputs[params.method], table.index, ctx)
-
-
-def _features(
-    table: pd.DataFrame, sources: list[str], wanted: list[str]
-) -> pd.DataFrame:
-    if list(table.columns) == sources == wanted:
-        return table
-    frame = table[sources]
-    if sources != wanted:
-        frame = frame.set_axis(wanted, axis=1)
-    return frame
 
 
 def _call(
@@ -185,6 +177,4 @@ def _frame(
             f"model returned shape {array.shape}, expected ({len(index)}, {len(names)})"
         )
         raise StepError(ctx.node_id, message)
-    if array.ndim == 1:
-        return pd.DataFrame({names[0]: array}, index=index, copy=False)
-    return pd.DataFrame(array, index=index, columns=names, copy=False)
+    return frames.from_array(array, index, names)

@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from django.core.management import call_command
+
+from bench.reference_chain import direct, reference_doc, synthetic_sales
+from catena.executor import run
+from catena.graph import load
+from registry.demo import demo_models_install
+from registry.models import AliasMove, ModelVersion, RegisteredModel, TrustRecord
+from registry.resolver import RegistryResolver, load_version
+
+SALES = [
+    "sales-boost",
+    "sales-encoder",
+    "sales-forest",
+    "sales-ridge",
+    "sales-ridge-onnx",
+    "sales-scaler",
+    "sales-stacker",
+]
+
+
+@pytest.fixture
+def installed(staff):
+    demo_models_install(user=staff)
+    return staff
+
+
+def test_demo_registers_sales_onnx_and_iris_models(installed):
+    names = list(RegisteredModel.objects.values_list("name", flat=True))
+    assert names == ["iris-logreg", "iris-nb", "iris-tree", *SALES]
+    assert set(ModelVersion.objects.values_list("trusted", flat=True)) == {True}
+    onnx = ModelVersion.objects.get(model__name="sales-ridge-onnx")
+    assert onnx.format == "onnx"
+    assert onnx.signature["outputs"] == {"predict": [["prediction", "float"]]}
+    encoder = ModelVersion.objects.get(model__name="sales-encoder")
+    assert encoder.signature["inputs"][2] == ["shape", "str"]
+    assert encoder.signature["inputs"][4] == ["promo", "int"]
+
+
+def test_demo_trusts_exactly_the_tree_types_as_its_user(installed):
+    records = TrustRecord.objects.order_by("version__model__name")
+    assert [(r.version.model.name, r.types) for r in records] == [
+        ("iris-tree", ["sklearn.tree._tree.Tree"]),
+        ("sales-boost", ["sklearn.tree._tree.Tree"]),
+        ("sales-forest", ["sklearn.tree._tree.Tree"]),
+    ]
+    assert {r.trusted_by for r in records} == {installed}
+
+
+def test_running_the_demo_again_changes_nothing(installed):
+    before = (
+        ModelVersion.objects.count(),
+        AliasMove.objects.count(),
+        TrustRecord.objects.count(),
+    )
+    summary = demo_models_install(user=installed)
+    assert summary == "Demo models: already installed, nothing changed."
+    after = (
+        ModelVersion.objects.count(),
+        AliasMove.objects.count(),
+        TrustRecord.objects.count(),
+    )
+    assert after == before
+
+
+def test_reference_chain_runs_on_registry_models_like_the_direct_script(installed):
+    resolver = RegistryResolver()
+    data, _ = synthetic_sales(50, seed=1)
+    result = run(load(reference_doc()), data, resolver)
+    ours = result.outcomes["out"].output["prediction"].to_numpy()
+    estimators = {
+        node: load_version(ModelVersion.objects.get(model__name=name)).estimator
+        for node, name in {
+            "encode": "sales-encoder",
+            "scale": "sales-scaler",
+            "ridge": "sales-ridge",
+            "forest": "sales-forest",
+            "boost": "sales-boost",
+            "stack": "sales-stacker",
+        }.items()
+    }
+    np.testing.assert_allclose(ours, direct(estimators, data), rtol=0, atol=1e-9)
+
+
+def test_demo_command_needs_a_staff_user(db):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="Need a staff user"):
+        call_command("registry_demo")
+    assert RegisteredModel.objects.count() == 0

@@ -30,16 +30,24 @@ def parser(description: str) -> argparse.ArgumentParser:
     return result
 
 
-def median_seconds(fn: Callable[[], object], repeats: int, warmup: int = 1) -> float:
-    """Median wall time of ``fn()`` over ``repeats`` calls after ``warmup`` calls."""
+def median_seconds(
+    fns: Sequence[Callable[[], object]], repeats: int, warmup: int = 2
+) -> list[float]:
+    """Median wall time of each of ``fns`` over ``repeats`` interleaved rounds.
+
+    Interleaving (a, b, a, b, ...) exposes every candidate to the same machine
+    load, so the ratio stays meaningful on a busy machine.
+    """
     for _ in range(warmup):
-        fn()
-    times = []
+        for fn in fns:
+            fn()
+    times: list[list[float]] = [[] for _ in fns]
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for fn, spent in zip(fns, times, strict=True):
+            start = time.perf_counter()
+            fn()
+            spent.append(time.perf_counter() - start)
+    return [statistics.median(spent) for spent in times]
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

@@ -9,6 +9,7 @@ nothing feeds ``str``).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
@@ -64,6 +65,7 @@ def fits(produced: str, required: str) -> bool:
     return required in _WIDENS.get(produced, frozenset())
 
 
+@functools.lru_cache(maxsize=256)
 def dtype_of_numpy(dtype: Any) -> Dtype:
     """Map a numpy or pandas dtype to a schema dtype (strings and objects: ``str``).
 

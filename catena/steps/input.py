@@ -59,7 +59,12 @@ def run(table: pd.DataFrame, params: Params, ctx: StepContext) -> pd.DataFrame:
     missing = [n for n in names if n not in present]
     if missing:
         raise StepError(node, f"the input table lacks columns: {', '.join(missing)}")
-    return _cast(frames.select(frame, names, names), params, node)
+    # Relabelled with a shared object Index: downstream steps compare column
+    # lists, which is slow on pandas 3's pyarrow-backed string labels.
+    selected = frames.select(frame, names, names)
+    return _cast(selected, params, node).set_axis(
+        frames.column_index(tuple(names)), axis=1
+    )
 
 
 def _cast(frame: pd.DataFrame, params: Params, node: str) -> pd.DataFrame:

@@ -298,3 +298,24 @@ def test_random_graphs_with_a_cycle_never_validate(doc, data):
         doc["edges"] += [[middle[0], "loop"], ["loop", middle[0]]]
     problems = validate(load(doc), EMPTY)
     assert "cycle" in [p.code for p in problems]
+
+
+def test_remembered_schemas_follow_the_resolved_signatures(resolver):
+    graph = load(graphs.linear())
+    assert check(graph, resolver).problems == []
+    other = DictResolver(
+        {"doubler": [fake("doubler", [("z", "float")], lambda f: f["z"])]}
+    )
+    (problem,) = check(graph, other).problems
+    assert problem.message == "node 'double': missing features upstream: z"
+    assert check(graph, resolver).problems == []
+
+
+def test_reports_are_independent_copies(resolver):
+    graph = load(graphs.missing_features())
+    first = check(graph, resolver)
+    first.problems.clear()
+    first.schemas.clear()
+    second = check(graph, resolver)
+    assert [p.code for p in second.problems] == ["missing_features"]
+    assert second.schemas["in"] == (Column("x", "float"),)

@@ -257,7 +257,8 @@ def node_output_forget(*, node_result: NodeResult, user: Any) -> list[str]:
             f"Node {node_result.node_id!r} has no stored output to forget.",
             {"node": node_result.node_id},
         )
-    if node_result.status in NodeResult.ACTIVE or node_result.run.is_active:
+    active = Run.objects.filter(id=node_result.run_id, status__in=Run.ACTIVE)
+    if active.exists():
         raise CatenaAppError(
             "Wait until the run has finished before forgetting its outputs.",
             {"node": node_result.node_id},

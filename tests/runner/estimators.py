@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
+
+from catena.errors import StepTransientError
 
 
 class _Features:
@@ -32,3 +35,23 @@ class Broken(_Features):
 
     def predict(self, frame: object) -> np.ndarray:
         raise ValueError("the broken model refuses these rows")
+
+
+class FailsWhileFileExists(_Features):
+    """Fails while ``path`` exists: a fault a user can fix between run and retry."""
+
+    def __init__(self, features: list[str], path: str) -> None:
+        super().__init__(features)
+        self.path = path
+
+    def predict(self, frame: object) -> np.ndarray:
+        if os.path.exists(self.path):
+            raise RuntimeError(f"{self.path} is in the way")
+        return np.asarray(frame, dtype="float64").sum(axis=1)
+
+
+class AlwaysTransient(_Features):
+    """Fails with a transient error every time (a flaky remote service)."""
+
+    def predict(self, frame: object) -> np.ndarray:
+        raise StepTransientError("the service answered 503")

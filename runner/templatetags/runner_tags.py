@@ -1,0 +1,53 @@
+"""Template helpers: the run-start form's data sets, links to the registry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.urls import NoReverseMatch, reverse
+
+from runner.models import Dataset
+
+register = template.Library()
+
+
+@register.simple_tag
+def runner_datasets(limit: int = 50) -> list[Dataset]:
+    """The newest data sets, for the run-start form on the chain page."""
+    return list(Dataset.objects.only("id", "name", "created")[:limit])
+
+
+@register.simple_tag
+def model_version_url(name: str, version: Any) -> str:
+    """The registry page of a model version (or of the model, or its API)."""
+    for route, args in (
+        ("registry:version_detail", [name, version]),
+        ("registry:model_version_detail", [name, version]),
+        ("registry:model_detail", [name]),
+    ):
+        try:
+            return reverse(route, args=args)
+        except NoReverseMatch:
+            continue
+    return f"/api/models/{name}/"
+
+
+@register.filter
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 120:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(int(seconds), 60)
+    return f"{minutes} min {rest} s"
+
+
+@register.filter
+def preview_rows(preview: dict[str, Any]) -> list[tuple[Any, list[Any]]]:
+    """Each preview row with its row id."""
+    rows = preview.get("rows", [])
+    index = preview.get("index") or list(range(len(rows)))
+    return list(zip(index, rows, strict=False))

@@ -1,0 +1,49 @@
+// Live status of a run page: polls the cheap status endpoint about once a second
+// while the run is active, recolours the graph's nodes, moves the progress bar,
+// and reloads the page once when the run ends (to show outputs and errors).
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  var url = script.dataset.statusUrl;
+  if (script.dataset.active !== "1") return;
+
+  function seconds(value) {
+    return value < 120 ? value.toFixed(1) + " s" : Math.floor(value / 60) + " min " + Math.round(value % 60) + " s";
+  }
+
+  function paint(status) {
+    Object.keys(status.nodes).forEach(function (node) {
+      var state = status.nodes[node];
+      var box = document.querySelector('g[data-node="' + CSS.escape(node) + '"]');
+      if (box) {
+        box.setAttribute("class", "node st-" + state);
+        var label = box.querySelector(".node-status");
+        if (label) label.textContent = state;
+      }
+      var badge = document.querySelector('[data-node-status="' + CSS.escape(node) + '"]');
+      if (badge) { badge.className = "badge " + state; badge.textContent = state; }
+    });
+    var percent = status.total ? Math.round(100 * status.done / status.total) : 0;
+    var bar = document.getElementById("run-progress");
+    bar.firstElementChild.style.width = percent + "%";
+    bar.setAttribute("aria-valuenow", status.done);
+    document.getElementById("run-progress-text").textContent = status.done + " of " + status.total;
+    document.getElementById("run-elapsed").textContent = seconds(status.elapsed);
+    var badge = document.getElementById("run-status");
+    badge.className = "badge " + status.status;
+    badge.textContent = status.status;
+  }
+
+  function poll() {
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (status) {
+        if (!status) { setTimeout(poll, 3000); return; }
+        paint(status);
+        if (status.active) setTimeout(poll, 1000);
+        else window.location.reload();
+      })
+      .catch(function () { setTimeout(poll, 3000); });
+  }
+  setTimeout(poll, 500);
+})();

@@ -279,6 +279,7 @@ class ChainImportApi(APIView):
         name = serializers.SlugField(
             max_length=NAME_MAX_LENGTH, required=False, default=""
         )
+        trust = serializers.BooleanField(required=False, default=False)
 
     class OutputSerializer(serializers.Serializer):
         chain = serializers.CharField()
@@ -298,7 +299,8 @@ class ChainImportApi(APIView):
         },
         responses={201: OutputSerializer},
         description="Import an export (JSON, models must be present here) or a "
-        "zip bundle (multipart field 'bundle'). ?name= imports under another name.",
+        "zip bundle (multipart field 'bundle'). ?name= imports under another name; "
+        "?trust=true (staff) trusts imported model versions that need it.",
     )
     def post(self, request: Request) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
@@ -314,7 +316,7 @@ class ChainImportApi(APIView):
         else:
             checked = bundle.Bundle(bundle.manifest_check(request.data))
         report = bundle.chain_import(
-            bundle=checked, user=request.user, name=filters.validated_data["name"]
+            bundle=checked, user=request.user, **filters.validated_data
         )
         return Response(report.as_dict(), status=status.HTTP_201_CREATED)
 

@@ -103,12 +103,17 @@ def _model_entry(version: ModelVersion, references: dict[str, Any]) -> dict[str,
         "size": version.size,
         "references": references,
         "file": _member_name(version),
+        "sample": _sample_member_name(version) if version.sample else "",
     }
 
 
 def _member_name(version: ModelVersion) -> str:
     ext = PurePosixPath(version.file.name).suffix or ".bin"
     return f"models/{version.model.name}/v{version.number}{ext}"
+
+
+def _sample_member_name(version: ModelVersion) -> str:
+    return f"models/{version.model.name}/v{version.number}-sample.csv"
 
 
 def chain_bundle_write(*, version: ChainVersion) -> IO[bytes]:
@@ -121,14 +126,17 @@ def chain_bundle_write(*, version: ChainVersion) -> IO[bytes]:
         archive.writestr(MANIFEST, json.dumps(manifest, indent=2))
         for entry in manifest["models"]:
             model_version = versions[(entry["name"], entry["version"])]
-            with (
-                model_version.file.open("rb") as handle,
-                archive.open(entry["file"], "w") as target,
-            ):
-                for chunk in iter(lambda: handle.read(1024 * 1024), b""):
-                    target.write(chunk)
+            _copy_into(archive, model_version.file, entry["file"])
+            if entry["sample"]:
+                _copy_into(archive, model_version.sample, entry["sample"])
     out.seek(0)
     return out
+
+
+def _copy_into(archive: zipfile.ZipFile, file: Any, member: str) -> None:
+    with file.open("rb") as handle, archive.open(member, "w") as target:
+        for chunk in iter(lambda: handle.read(1024 * 1024), b""):
+            target.write(chunk)
 
 
 # Reading a bundle ----------------------------------------------------------------
@@ -141,6 +149,7 @@ class ModelEntrySerializer(serializers.Serializer):
     format = serializers.CharField(max_length=20, required=False, allow_blank=True)
     references = serializers.DictField(child=serializers.JSONField(), allow_empty=False)
     file = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    sample = serializers.CharField(max_length=500, required=False, allow_blank=True)
 
 
 class ChainEntrySerializer(serializers.Serializer):
@@ -281,6 +290,7 @@ class ImportReport:
     rewritten: list[dict[str, Any]] = field(default_factory=list)
     clashes: list[str] = field(default_factory=list)
     created_models: set[str] = field(default_factory=set)
+    trust: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         assert self.chain is not None
@@ -295,16 +305,26 @@ class ImportReport:
         }
 
 
-def chain_import(*, bundle: Bundle, user: Any, name: str = "") -> ImportReport:
+def chain_import(
+    *, bundle: Bundle, user: Any, name: str = "", trust: bool = False
+) -> ImportReport:
     """Import a checked manifest (with files, for a zip) as a new chain.
+
+    ``trust`` (staff only) trusts the imported model versions that need it,
+    exactly as listed, as if a staff user had reviewed each one.
 
     Raises ``CatenaAppError`` (409) when the chain name is taken here, and
     (400) when a model is missing, its file does not match its sha256, or the
     imported graph does not validate; nothing is stored then.
     """
+    if trust and not getattr(user, "is_staff", False):
+        raise CatenaAppError(
+            "Only a staff user may trust model versions on import.", status=403
+        )
     stored: list[str] = []
+    target = name or bundle.manifest["chain"]["name"]
     try:
-        return _import(bundle, user, name or bundle.manifest["chain"]["name"], stored)
+        return _import(bundle, user, target, stored, trust=trust)
     except BaseException:
         # The transaction is rolled back; files written meanwhile are not.
         _files_delete(stored)
@@ -319,7 +339,9 @@ def _files_delete(names: list[str]) -> None:
 
 
 @transaction.atomic
-def _import(bundle: Bundle, user: Any, name: str, stored: list[str]) -> ImportReport:
+def _import(
+    bundle: Bundle, user: Any, name: str, stored: list[str], *, trust: bool
+) -> ImportReport:
     manifest = bundle.manifest
     if Chain.objects.filter(name=name).exists():
         raise CatenaAppError(
@@ -329,7 +351,7 @@ def _import(bundle: Bundle, user: Any, name: str, stored: list[str]) -> ImportRe
             status=409,
         )
     _files_check(bundle)
-    report = ImportReport()
+    report = ImportReport(trust=trust)
     local = {
         (e["name"], e["version"]): _model_import(e, bundle, user, report, stored)
         for e in sorted(manifest["models"], key=lambda e: (e["name"], e["version"]))
@@ -343,12 +365,21 @@ def _import(bundle: Bundle, user: Any, name: str, stored: list[str]) -> ImportRe
         description=entry.get("description", ""),
     )
     message = (manifest.get("version") or {}).get("message", "")
-    report.version, _ = chain_version_save(
-        chain=report.chain,
-        document=document,
-        user=user,
-        message=str(message)[:500] or "Imported",
-    )
+    try:
+        report.version, _ = chain_version_save(
+            chain=report.chain,
+            document=document,
+            user=user,
+            message=str(message)[:500] or "Imported",
+        )
+    except CatenaAppError as exc:
+        codes = {p["code"] for p in exc.extra.get("problems", [])}
+        if "untrusted_model" in codes:
+            exc.message += (
+                " A staff user who has reviewed the bundle may import it with "
+                "?trust=true."
+            )
+        raise
     return report
 
 
@@ -412,14 +443,22 @@ def _model_import(
         report.created_models.add(model.name)
     data = bundle.read(entry["file"])
     assert data is not None  # _files_check made sure
-    filename = PurePosixPath(entry["file"]).name
+    sample = bundle.read(entry.get("sample") or "")
     version = registry_services.model_version_create(
         model=model,
-        file=ContentFile(data, name=filename),
+        file=ContentFile(data, name=PurePosixPath(entry["file"]).name),
         uploaded_by=user,
         notes=f"Imported with chain '{bundle.manifest['chain']['name']}' ({label}).",
+        sample=ContentFile(sample, name="sample.csv") if sample else None,
     )
-    stored.append(version.file.name)
+    stored += [version.file.name] + ([version.sample.name] if sample else [])
+    if report.trust and not version.trusted:
+        version = registry_services.model_version_trust(
+            version=version,
+            user=user,
+            types=list(version.untrusted_types),
+            note="Trusted on import of a chain bundle.",
+        )
     if status == "registered":
         report.clashes.append(
             f"Model '{model.name}' exists here with other files; the bundle's "

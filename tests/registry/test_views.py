@@ -47,6 +47,7 @@ def test_empty_registry_says_what_to_do(owner_client):
 def test_list_shows_latest_aliases_and_usage(
     owner_client, ridge_v1, owner, chain_usage
 ):
+    owner = ridge_v1.model.owner
     services.alias_set(model=ridge_v1.model, alias="production", number=1, user=owner)
     page = owner_client.get("/models/")
     text = page.content.decode()

@@ -6,7 +6,12 @@ from typing import Any
 
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_serializer,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -70,17 +75,20 @@ def _version_data(version: ModelVersion) -> dict[str, Any]:
 class ModelListApi(APIView):
     """GET lists registered models; POST registers a new (empty) model."""
 
-    class FilterSerializer(serializers.Serializer):
+    @extend_schema_serializer(component_name="ModelListFilter")
+    class FilterSerializer(serializers.Serializer[Any]):
         search = serializers.CharField(required=False, allow_blank=True, default="")
 
-    class InputSerializer(serializers.Serializer):
+    @extend_schema_serializer(component_name="ModelListInput")
+    class InputSerializer(serializers.Serializer[Any]):
         name = serializers.SlugField(max_length=100)
         title = serializers.CharField(required=False, allow_blank=True, default="")
         description = serializers.CharField(
             required=False, allow_blank=True, default=""
         )
 
-    class OutputSerializer(serializers.Serializer):
+    @extend_schema_serializer(component_name="ModelListOutput")
+    class OutputSerializer(serializers.Serializer[Any]):
         name = serializers.CharField()
         title = serializers.CharField()
         description = serializers.CharField()
@@ -115,7 +123,8 @@ class ModelListApi(APIView):
 
 
 class ModelDetailApi(APIView):
-    class OutputSerializer(serializers.Serializer):
+    @extend_schema_serializer(component_name="ModelDetailOutput")
+    class OutputSerializer(serializers.Serializer[Any]):
         name = serializers.CharField()
         title = serializers.CharField()
         description = serializers.CharField()
@@ -131,7 +140,8 @@ class ModelDetailApi(APIView):
         return Response(self.OutputSerializer(_model_data(model)).data)
 
 
-class VersionOutputSerializer(serializers.Serializer):
+@extend_schema_serializer(component_name="ModelVersion")
+class VersionOutputSerializer(serializers.Serializer[Any]):
     """Shape of one version in the API documentation."""
 
     number = serializers.IntegerField()
@@ -161,7 +171,8 @@ class ModelVersionListApi(APIView):
 
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
-    class InputSerializer(serializers.Serializer):
+    @extend_schema_serializer(component_name="ModelVersionListInput")
+    class InputSerializer(serializers.Serializer[Any]):
         file = serializers.FileField(allow_empty_file=True)
         sample = serializers.FileField(required=False, allow_empty_file=True)
         notes = serializers.CharField(required=False, allow_blank=True, default="")
@@ -242,11 +253,13 @@ def version_file_response(version: ModelVersion) -> FileResponse:
 class AliasSetApi(APIView):
     """Point an alias (``production``, ``staging``, any slug) at a version."""
 
-    class InputSerializer(serializers.Serializer):
+    @extend_schema_serializer(component_name="AliasSetInput")
+    class InputSerializer(serializers.Serializer[Any]):
         alias = serializers.SlugField(max_length=50)
         version = serializers.IntegerField(min_value=1)
 
-    class OutputSerializer(serializers.Serializer):
+    @extend_schema_serializer(component_name="AliasSetOutput")
+    class OutputSerializer(serializers.Serializer[Any]):
         alias = serializers.CharField()
         version = serializers.IntegerField()
         moved_by = serializers.CharField()
@@ -278,7 +291,8 @@ class ModelVersionTrustApi(APIView):
     Trusting a pickle or joblib file lets it run arbitrary code when loaded.
     """
 
-    class InputSerializer(serializers.Serializer):
+    @extend_schema_serializer(component_name="ModelVersionTrustInput")
+    class InputSerializer(serializers.Serializer[Any]):
         types = serializers.ListField(
             child=serializers.CharField(),
             required=False,

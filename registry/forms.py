@@ -58,8 +58,8 @@ class VersionUploadForm(forms.Form):
         return value
 
     def version_fields(self) -> dict[str, Any]:
-        names = ("file", "notes", "sample", "metrics")
-        names += ("python_version", "sklearn_version", "numpy_version")
+        names = ["file", "notes", "sample", "metrics"]
+        names += ["python_version", "sklearn_version", "numpy_version"]
         return {n: self.cleaned_data.get(n) or _empty(n) for n in names}
 
 

@@ -184,7 +184,8 @@ def _version_store(
 
 
 def _ext(fields: dict[str, Any]) -> str:
-    return {"pickle": "pkl"}.get(fields["format"], fields["format"])
+    fmt = str(fields["format"])
+    return "pkl" if fmt == "pickle" else fmt
 
 
 def _delete_files(names: list[str]) -> None:

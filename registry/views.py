@@ -176,7 +176,7 @@ def version_trust(request: HttpRequest, name: str, number: int) -> HttpResponse:
 
 
 def _form_errors_text(form: Form) -> str:
-    return "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
+    return "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in form.errors.items())
 
 
 def _exc_text(exc: ValidationError | CatenaAppError) -> str:

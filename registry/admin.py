@@ -1,0 +1,47 @@
+"""Read-mostly admin: versions are immutable and trust goes through the pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from registry.models import Alias, AliasMove, ModelVersion, RegisteredModel, TrustRecord
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(RegisteredModel)
+class RegisteredModelAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("name", "title", "owner", "created")
+    search_fields = ("name", "title")
+    readonly_fields = ("name", "created")
+
+
+@admin.register(ModelVersion)
+class ModelVersionAdmin(ReadOnlyAdmin):
+    list_display = ("model", "number", "format", "trusted", "uploaded_by", "created")
+    list_filter = ("format", "trusted")
+    search_fields = ("model__name", "sha256")
+
+
+@admin.register(Alias)
+class AliasAdmin(ReadOnlyAdmin):
+    list_display = ("model", "name", "version", "moved_by", "moved")
+
+
+@admin.register(AliasMove)
+class AliasMoveAdmin(ReadOnlyAdmin):
+    list_display = ("model", "alias", "from_version", "to_version", "moved_by", "moved")
+
+
+@admin.register(TrustRecord)
+class TrustRecordAdmin(ReadOnlyAdmin):
+    list_display = ("version", "types", "trusted_by", "created")

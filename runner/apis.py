@@ -12,6 +12,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -240,6 +241,13 @@ class NodeOutputApi(APIView):
         format = serializers.ChoiceField(
             choices=["csv", "parquet"], required=False, default="parquet"
         )
+
+    def perform_content_negotiation(
+        self, request: Request, force: bool = False
+    ) -> tuple[Any, str]:
+        # ``?format=`` names the download here, not DRF's renderer override;
+        # errors are JSON and downloads are plain Django responses.
+        return (JSONRenderer(), JSONRenderer.media_type)
 
     @extend_schema(parameters=[FilterSerializer], responses=OpenApiTypes.BINARY)
     def get(self, request: Request, run_id: int, node_id: str) -> HttpResponseBase:

@@ -177,3 +177,12 @@ def test_store_outputs_are_keyed_by_node_keys(resolver):
     keys = {o.key for o in result.outcomes.values()}
     assert keys == set(store.tables)
     assert all(len(k) == 64 for k in keys if k is not None)
+
+
+def test_a_partial_run_stores_what_a_full_run_then_reuses(resolver):
+    store = MemoryStore()
+    graph = load(graphs.fan_in())
+    run(graph, FRAME, resolver, store, until="sum")
+    result = run(graph, FRAME, resolver, store)
+    reused = sorted(n for n, o in result.outcomes.items() if o.reused)
+    assert reused == ["in", "sum"]

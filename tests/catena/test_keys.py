@@ -9,7 +9,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
+from catena.errors import GraphCycleError
 from catena.graph import load
 from catena.keys import data_hash, node_keys
 from catena.validation import check
@@ -20,6 +22,8 @@ FRAME = pd.DataFrame({"x": [1.0, 2.5], "s": ["a", "b"]}, index=[7, 8])
 
 SCRIPT = """
 import pandas as pd
+import pytest
+from catena.errors import GraphCycleError
 from catena.graph import load
 from catena.keys import data_hash, node_keys
 from tests.catena import graphs
@@ -106,3 +110,9 @@ def test_input_key_comes_from_the_data(resolver):
         keys_for(graphs.linear(), resolver, other),
     )
     assert all(a[n] != b[n] for n in a)
+
+
+def test_keys_of_a_cyclic_graph_raise_with_the_cycle():
+    with pytest.raises(GraphCycleError) as info:
+        node_keys(load(graphs.cycle()), {}, "0" * 64)
+    assert info.value.cycle == ["double", "t"]

@@ -61,12 +61,18 @@ function urlsFrom(config) {
   };
 }
 
-function defaultParams(spec) {
+function defaultMethod(palette, name) {
+  const model = (palette.models || []).find((m) => m.name === name);
+  const methods = Object.keys((model && model.signature && model.signature.outputs) || {});
+  return methods.length && !methods.includes("predict") ? methods[0] : "predict";
+}
+
+function defaultParams(spec, palette) {
   switch (spec.kind) {
     case "input":
       return { schema: [["x", "float"]] };
     case "model":
-      return { model: spec.model || "", version: spec.version || "@latest", method: "predict" };
+      return { model: spec.model || "", version: spec.version || "@latest", method: defaultMethod(palette, spec.model) };
     case "transform":
       return { ops: [] };
     case "combine":
@@ -109,7 +115,15 @@ function Editor({ initialDocument, config, initialVersion, title }) {
   const rf = useReactFlow();
   const [chain, setChain] = useState(config.chain || null);
   const [version, setVersion] = useState(initialVersion ?? null);
-  const start = useMemo(() => toFlow(initialDocument), [initialDocument]);
+  const start = useMemo(() => {
+    const f = toFlow(initialDocument);
+    // A document saved without a layout (API, import) opens laid out.
+    if (f.nodes.some((n) => !(initialDocument.layout || {})[n.id])) {
+      const at = autoLayout(f.nodes, f.edges);
+      f.nodes = f.nodes.map((n) => ({ ...n, position: at[n.id] }));
+    }
+    return f;
+  }, [initialDocument]);
   const [nodes, setNodesState] = useState(start.nodes);
   const [edges, setEdgesState] = useState(start.edges);
   const nodesRef = useRef(nodes);
@@ -233,6 +247,7 @@ function Editor({ initialDocument, config, initialVersion, title }) {
     decorations.set({ problemsByNode: byNode, problemsByEdge: byEdge, schemas: schemas || {} });
     setProblems(list);
   }, []);
+  const validated = useRef(null);
   useEffect(() => {
     const seq = ++validateSeq.current;
     const timer = setTimeout(async () => {
@@ -242,6 +257,7 @@ function Editor({ initialDocument, config, initialVersion, title }) {
         const res = await api.post(urls.validate, { document: toDocument(nodesRef.current, edgesRef.current) });
         if (seq !== validateSeq.current) return;
         applyProblems(res.problems || [], res.schemas || {});
+        validated.current = graphOnly;
       } catch (err) {
         if (seq !== validateSeq.current) return;
         if (err.extra && Array.isArray(err.extra.problems)) applyProblems(err.extra.problems, {});
@@ -365,7 +381,7 @@ function Editor({ initialDocument, config, initialVersion, title }) {
       const id = uniqueId(spec.kind === "model" ? spec.model : spec.kind, taken);
       const from = !position ? list.filter((n) => n.selected) : [];
       const at = position || freeSpot();
-      const node = flowNode({ id, kind: spec.kind, params: defaultParams(spec) }, at, true);
+      const node = flowNode({ id, kind: spec.kind, params: defaultParams(spec, decorations.get().palette) }, at, true);
       change((ns, es) => {
         const out = { nodes: [...ns.map((n) => (n.selected ? { ...n, selected: false } : n)), node] };
         if (from.length === 1 && !connectionProblem(out.nodes, es, from[0].id, id)) {
@@ -831,6 +847,11 @@ function Editor({ initialDocument, config, initialVersion, title }) {
       document: () => toDocument(nodesRef.current, edgesRef.current),
       stats: () => ({ ...stats.current }),
       problems: () => decorations.get(),
+      // True once the shown problems belong to the graph as it is now.
+      settled: () => {
+        const d = toDocument(nodesRef.current, edgesRef.current);
+        return validated.current === canonical({ nodes: d.nodes, edges: d.edges });
+      },
     };
   }, []);
 
@@ -892,7 +913,7 @@ function Editor({ initialDocument, config, initialVersion, title }) {
             multiSelectionKeyCode={["Meta", "Control", "Shift"]}
             connectionRadius={30}
             fitView
-            fitViewOptions={{ padding: 0.15, maxZoom: 1.2 }}
+            fitViewOptions={{ padding: 0.15, maxZoom: 1 }}
             minZoom={0.1}
             onlyRenderVisibleElements={nodes.length > 150}
             ariaLabelConfig={{ "node.a11yDescription.default": "Press Enter or Space to select the node, Delete to remove it, arrow keys to move it." }}

@@ -43,6 +43,7 @@ function StepNode({ id, data, selected }) {
   if (target === true) classes.push("can-connect");
   if (target === false) classes.push("cannot-connect");
   const status = run ? run.status : null;
+  const shown = { succeeded: "done", pending: "queued" }[status] || status;
   return (
     <div className={classes.join(" ")} data-node-id={id} data-status={status || ""} data-problems={problems.length}>
       {kind !== "input" && (
@@ -57,7 +58,7 @@ function StepNode({ id, data, selected }) {
       </div>
       {(status || problems.length > 0) && (
         <div className="step-foot">
-          {status && <span className={`badge ${status}`}>{status}</span>}
+          {status && <span className={`badge ${status}`}>{shown}</span>}
           {problems.length > 0 && (
             <span className={`step-problems ${errors.length ? "" : "warn"}`} title={problems.map((p) => p.message).join("\n")}>
               {errors.length ? "⚠" : "ⓘ"} {problems.length} {problems.length === 1 ? "problem" : "problems"}

@@ -17,7 +17,7 @@ function PaletteItem({ spec, title, detail, onAdd, disabled }) {
         className="palette-item"
         draggable={!disabled}
         disabled={disabled}
-        data-palette={spec.kind === "model" ? `model:${spec.model}` : spec.kind}
+        data-palette={spec.kind === "model" ? `model:${spec.model}${spec.version === "@latest" ? "" : spec.version}` : spec.kind}
         aria-label={`Add ${title}${spec.kind === "model" ? " model" : " step"} (drag onto the canvas, or press Enter)`}
         onDragStart={(e) => {
           e.dataTransfer.setData(DRAG_TYPE, JSON.stringify(spec));

@@ -1,0 +1,160 @@
+"""Browser tests: Debian's Chromium driven by Playwright against a live server."""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.factories import UserFactory
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls that
+# the fixtures make around it are still plain synchronous calls.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
+expect.set_options(timeout=15_000)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.rep_call = report
+    return report
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def editor_user(transactional_db):
+    return UserFactory(username="editor", is_staff=True)
+
+
+@pytest.fixture
+def page(browser, live_server, editor_user, request) -> Iterator[Page]:
+    """A logged-in page; its console errors fail the test."""
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": 1400, "height": 900}
+    )
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    client = Client()
+    client.force_login(editor_user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    context.add_cookies(
+        [{"name": cookie.key, "value": cookie.value, "url": live_server.url}]
+    )
+    yield page
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        shoot(page, f"FAILED-{request.node.name}")
+    context.close()
+    assert errors == []
+
+
+@functools.cache
+def _demo_sets() -> tuple[Any, ...]:
+    from registry import demo
+
+    return tuple(tuple(make()) for make in demo.DEMO_SETS)
+
+
+@pytest.fixture
+def demo_models(editor_user, monkeypatch):
+    """The registry's demo models; their files are trained once per session."""
+    from registry import demo
+
+    monkeypatch.setattr(
+        demo, "DEMO_SETS", tuple(functools.partial(list, s) for s in _demo_sets())
+    )
+    demo.demo_models_install(user=editor_user)
+
+
+def shoot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+# Driving the editor ------------------------------------------------------------
+def open_editor(page: Page, chain: str) -> None:
+    page.goto(f"/chains/{chain}/edit")
+    page.wait_for_function("window.catenaEditor !== undefined")
+    expect(page.locator(".palette-item").first).to_be_visible()
+    settle(page)
+
+
+def settle(page: Page) -> None:
+    """Wait until the problems shown belong to the graph as it is now."""
+    page.wait_for_function("window.catenaEditor && window.catenaEditor.settled()")
+    expect(page.locator(".catena-editor")).to_have_attribute("data-validating", "false")
+
+
+def document(page: Page) -> dict[str, Any]:
+    return page.evaluate("window.catenaEditor.document()")
+
+
+def node(page: Page, node_id: str):
+    return page.locator(f'.react-flow__node[data-id="{node_id}"]')
+
+
+def drop(page: Page, palette: str, x: int, y: int) -> str:
+    """Drag a palette entry onto the canvas; return the new node's id."""
+    before = {n["id"] for n in document(page)["nodes"]}
+    page.drag_and_drop(
+        f'[data-palette="{palette}"]',
+        ".react-flow__pane",
+        target_position={"x": x, "y": y},
+    )
+    page.wait_for_function(
+        f"window.catenaEditor.document().nodes.length === {len(before) + 1}"
+    )
+    (added,) = {n["id"] for n in document(page)["nodes"]} - before
+    return added
+
+
+def connect(page: Page, source: str, target: str) -> None:
+    """Drag a wire from the source node's output to the target node's input."""
+    page.drag_and_drop(
+        f'.react-flow__node[data-id="{source}"] .react-flow__handle.source',
+        f'.react-flow__node[data-id="{target}"] .react-flow__handle.target',
+    )
+
+
+def problem_count(page: Page) -> int:
+    return int(page.get_by_test_id("problem-count").inner_text())
+
+
+def edges_of(page: Page) -> list[list[str]]:
+    return sorted(document(page)["edges"])
+
+
+def toast(page: Page, pattern: str) -> None:
+    expect(page.get_by_test_id("toast")).to_have_text(re.compile(pattern))

@@ -1,0 +1,284 @@
+"""The canvas editor as a user sees it: draw, check, fix, save, undo, reload."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from builder import services
+from builder.models import ChainVersion
+from tests.e2e.conftest import (
+    connect,
+    document,
+    drop,
+    edges_of,
+    node,
+    open_editor,
+    problem_count,
+    settle,
+    shoot,
+    toast,
+)
+
+pytestmark = pytest.mark.e2e
+
+IRIS_INPUT = [
+    ["sepal_len", "float"],
+    ["sepal_wid", "float"],
+    ["petal_len", "float"],
+    ["petal_wid", "float"],
+]
+IRIS_FEATURES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
+MAPPING = {f: c[0] for f, c in zip(IRIS_FEATURES, IRIS_INPUT, strict=True)}
+
+
+def iris_chain(user, *, name="iris", saved=True):
+    """in(sepal_len, ...) -> out, saved as version 1 unless ``saved`` is false."""
+    chain = services.chain_create(name=name, owner=user, title="Iris")
+    if saved:
+        document = {
+            "format": "catena.chain/1",
+            "nodes": [
+                {"id": "in", "kind": "input", "params": {"schema": IRIS_INPUT}},
+                {"id": "out", "kind": "output", "params": {}},
+            ],
+            "edges": [["in", "out"]],
+            "layout": {"in": [60, 200], "out": [560, 200]},
+        }
+        services.chain_version_save(chain=chain, document=document, user=user)
+    return chain
+
+
+def test_demo_stacked_chain_is_built_from_an_empty_canvas_by_dragging_and_connecting(
+    page, demo_models
+):
+    page.goto("/chains/new")
+    page.fill("input[name=name]", "sales-stack")
+    page.fill("input[name=title]", "Sales, stacked")
+    page.get_by_role("button", name="Create and open the editor").click()
+    page.wait_for_url("**/chains/sales-stack/edit")
+    open_editor(page, "sales-stack")
+    shoot(page, "01-empty-canvas")
+
+    inp = drop(page, "input", 110, 90)
+    node(page, inp).click()
+    page.get_by_label("Take the columns of a model's features").select_option(
+        "sales-encoder"
+    )
+    page.get_by_role("button", name="Use", exact=True).click()
+    enc = drop(page, "model:sales-encoder", 370, 90)
+    scale = drop(page, "model:sales-scaler", 630, 90)
+    ridge = drop(page, "model:sales-ridge", 110, 300)
+    forest = drop(page, "model:sales-forest", 370, 300)
+    boost = drop(page, "model:sales-boost", 630, 300)
+    stack = drop(page, "model:sales-stacker", 240, 500)
+    out = drop(page, "output", 500, 500)
+    wires = [
+        (inp, enc),
+        (enc, scale),
+        (scale, ridge),
+        (scale, forest),
+        (scale, boost),
+        (ridge, stack),
+        (forest, stack),
+        (boost, stack),
+        (stack, out),
+    ]
+    for source, target in wires:
+        connect(page, source, target)
+    settle(page)
+    assert edges_of(page) == sorted([list(w) for w in wires])
+    assert problem_count(page) == 0
+    params = {n["id"]: n["params"] for n in document(page)["nodes"]}
+    assert params[enc]["method"] == "transform"
+    assert params[scale]["method"] == "transform"
+    assert params[inp]["schema"][0] == ["temperature", "float"]
+    page.keyboard.press("l")
+    page.wait_for_timeout(400)  # the fit-view animation
+    shoot(page, "02-stacked-chain-built")
+
+    page.keyboard.press("Control+s")
+    page.get_by_label("Message").fill("stacked from scratch")
+    page.keyboard.press("Enter")
+    toast(page, "Saved version 1")
+    saved = ChainVersion.objects.get(chain__name="sales-stack")
+    assert saved.number == 1
+    assert sorted(saved.document["edges"]) == sorted([list(w) for w in wires])
+
+
+def test_cycles_and_self_loops_are_refused_while_dragging(page, demo_models):
+    iris_chain(page_user(page))
+    open_editor(page, "iris")
+    tree = drop(page, "model:iris-tree", 330, 120)
+    fit = drop(page, "transform", 330, 420)
+    layout(page)
+    connect(page, "in", tree)
+    connect(page, tree, fit)
+    before = edges_of(page)
+    assert [tree, fit] in before
+
+    handle = node(page, fit).locator(".react-flow__handle.source").bounding_box()
+    page.mouse.move(handle["x"] + 5, handle["y"] + 5)
+    page.mouse.down()
+    page.mouse.move(handle["x"] + 60, handle["y"] + 80, steps=5)
+    # While the wire is dragged, the inputs it may reach are highlighted.
+    expect(node(page, "out").locator(".step")).to_have_class(
+        re.compile(r"\bcan-connect\b")
+    )
+    expect(node(page, tree).locator(".step")).to_have_class(
+        re.compile(r"\bcannot-connect\b")
+    )
+    expect(node(page, "in").locator(".step")).to_have_class(
+        re.compile(r"\bcannot-connect\b")
+    )
+    shoot(page, "03-wire-dragged-targets-highlighted")
+    page.mouse.up()
+
+    connect(page, fit, tree)
+    connect(page, tree, tree)
+    assert edges_of(page) == before
+
+
+def layout(page):
+    """Auto-layout (no node overlaps another), then wait for the fit animation."""
+    page.keyboard.press("l")
+    page.wait_for_timeout(400)
+
+
+def page_user(page):
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.get(username="editor")
+
+
+def test_mismatched_edge_is_red_with_missing_features_and_one_click_fix_makes_it_valid(
+    page, demo_models
+):
+    iris_chain(page_user(page))
+    open_editor(page, "iris")
+    tree = drop(page, "model:iris-tree", 330, 330)
+    connect(page, "in", tree)
+    connect(page, tree, "out")
+    settle(page)
+
+    label = page.locator(f'.edge-problem[data-edge="in->{tree}"]')
+    expect(label).to_contain_text("missing features upstream")
+    for feature in IRIS_FEATURES:
+        expect(label).to_contain_text(feature)
+    path = page.locator(f'.react-flow__edge[data-id="in->{tree}"] path.edge-bad')
+    expect(path).to_have_count(1)
+    assert problem_count(page) >= 1
+    shoot(page, "04-mismatched-edge-red")
+
+    label.get_by_role("button", name=f"Fix the columns from in to {tree}").click()
+    dialog = page.get_by_role("dialog")
+    for feature, column in zip(IRIS_FEATURES, IRIS_INPUT, strict=True):
+        select = dialog.get_by_label(f"Column for feature {feature}")
+        expect(select).to_have_value(column[0])
+    shoot(page, "05-fix-mapping-prefilled")
+    dialog.get_by_role("button", name="Apply the column mapping").click()
+    settle(page)
+
+    assert problem_count(page) == 0
+    expect(page.locator(".edge-problem")).to_have_count(0)
+    params = {n["id"]: n["params"] for n in document(page)["nodes"]}[tree]
+    assert params["columns"] == MAPPING
+    shoot(page, "06-mismatch-fixed")
+
+
+def test_save_creates_version_1_and_an_unchanged_save_creates_none(page, demo_models):
+    """Built with the keyboard alone: palette entries, inspector, Ctrl+S."""
+    iris_chain(page_user(page), saved=False)
+    open_editor(page, "iris")
+    expect(page.get_by_test_id("version")).to_have_text("not saved")
+
+    page.locator('[data-palette="input"]').press("Enter")
+    page.get_by_label("Take the columns of a model's features").select_option(
+        "iris-tree"
+    )
+    page.get_by_role("button", name="Use", exact=True).press("Enter")
+    page.locator('[data-palette="model:iris-tree"]').press("Enter")
+    page.locator('[data-palette="output"]').press("Enter")
+    settle(page)
+    assert edges_of(page) == [["input", "iris-tree"], ["iris-tree", "output"]]
+    assert problem_count(page) == 0
+
+    page.keyboard.press("Control+s")
+    page.get_by_label("Message").fill("first")
+    page.get_by_label("Message").press("Enter")
+    toast(page, "Saved version 1")
+    expect(page.get_by_test_id("version")).to_have_text("version 1")
+    expect(page.get_by_test_id("unsaved")).to_have_count(0)
+    shoot(page, "07-saved-version-1")
+
+    page.keyboard.press("Control+s")
+    page.get_by_label("Message").press("Enter")
+    toast(page, "No changes since version 1")
+    versions = ChainVersion.objects.filter(chain__name="iris")
+    assert [(v.number, v.message) for v in versions] == [(1, "first")]
+
+
+def test_undo_and_redo_restore_exact_states(page, demo_models):
+    iris_chain(page_user(page))
+    open_editor(page, "iris")
+    states = [document(page)]
+
+    tree = drop(page, "model:iris-tree", 330, 330)
+    states.append(document(page))
+    connect(page, "in", tree)
+    states.append(document(page))
+    node(page, tree).click()
+    page.get_by_label("Method").select_option("predict_proba")
+    states.append(document(page))
+    box = node(page, "out").bounding_box()
+    page.mouse.move(box["x"] + 60, box["y"] + 20)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 160, box["y"] + 140, steps=8)
+    page.mouse.up()
+    states.append(document(page))
+    node(page, "out").click()
+    page.keyboard.press("Delete")
+    states.append(document(page))
+    assert len({str(s) for s in states}) == len(states)
+
+    page.locator(".react-flow__pane").click(position={"x": 20, "y": 20})
+    for expected in reversed(states[:-1]):
+        page.keyboard.press("Control+z")
+        assert document(page) == expected
+    page.keyboard.press("Control+z")
+    assert document(page) == states[0]
+    for expected in states[1:]:
+        page.keyboard.press("Control+Shift+z")
+        assert document(page) == expected
+    shoot(page, "08-after-redo")
+
+
+def test_reload_restores_the_draft_and_leaving_asks_first(page, demo_models):
+    iris_chain(page_user(page))
+    open_editor(page, "iris")
+    tree = drop(page, "model:iris-tree", 330, 330)
+    connect(page, "in", tree)
+    edited = document(page)
+    page.wait_for_function("window.catenaEditor.stats().drafts >= 1")
+    page.wait_for_timeout(900)  # the last edit's draft is written too
+
+    # The server keeps the draft: a cleared browser (another tab, another
+    # machine) gets it back as well.
+    page.evaluate("localStorage.clear()")
+    asked = []
+    page.on("dialog", lambda d: (asked.append(d.type), d.accept()))
+    page.reload()
+    open_editor_after_reload(page)
+    assert asked == ["beforeunload"]
+    assert document(page) == edited
+    expect(page.locator(".draft-note")).to_contain_text("Restored your unsaved draft")
+    expect(page.get_by_test_id("unsaved")).to_be_visible()
+    shoot(page, "09-draft-restored")
+
+
+def open_editor_after_reload(page):
+    page.wait_for_function("window.catenaEditor !== undefined")
+    expect(page.locator(".draft-note")).to_be_visible()
+    settle(page)

@@ -24,7 +24,7 @@ class VersionUploadForm(forms.Form):
     )
     sample = forms.FileField(
         required=False,
-        label="Sample (CSV, optional)",
+        label="Sample CSV",
         help_text="A few rows of inputs: fills in dtypes and checks the model runs.",
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )

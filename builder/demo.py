@@ -12,6 +12,7 @@ from typing import Any
 from django.db import transaction
 
 from builder import services
+from builder.drawing import layered_layout
 from builder.models import Chain
 from registry.models import RegisteredModel
 
@@ -27,6 +28,10 @@ def sales_stacked_document() -> dict[str, Any]:
     for node in document["nodes"]:
         if node["kind"] == "model":
             node["params"] = {**node["params"], "version": "@production"}
+    # The reference's one-row layout hides the fan-out; lay it out in layers.
+    ids = [node["id"] for node in document["nodes"]]
+    points = layered_layout(ids, [(a, b) for a, b in document["edges"]])
+    document["layout"] = {n: [40 + x, 40 + y] for n, (x, y) in points.items()}
     return document
 
 

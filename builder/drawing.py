@@ -15,7 +15,7 @@ import networkx as nx
 
 from builder.diff import model_reference
 
-NODE_WIDTH = 150
+NODE_WIDTH = 172
 NODE_HEIGHT = 46
 COLUMN_GAP = 70
 ROW_GAP = 28
@@ -87,7 +87,7 @@ def _positions(
     if ids and all(_is_point(layout.get(i)) for i in ids):
         raw = {i: (float(layout[i][0]), float(layout[i][1])) for i in ids}
     else:
-        raw = _layered(ids, edges)
+        raw = layered_layout(ids, edges)
     left = min((x for x, _ in raw.values()), default=0)
     top = min((y for _, y in raw.values()), default=0)
     return {i: (x - left + MARGIN, y - top + MARGIN) for i, (x, y) in raw.items()}
@@ -101,9 +101,10 @@ def _is_point(value: Any) -> bool:
     )
 
 
-def _layered(
+def layered_layout(
     ids: list[str], edges: list[tuple[str, str]]
 ) -> dict[str, tuple[float, float]]:
+    """One column per topological generation, rows in document order."""
     dag = nx.DiGraph()
     dag.add_nodes_from(ids)
     dag.add_edges_from(edges)

@@ -34,6 +34,17 @@ ACCEPTED = {
 }
 ACCEPTED_TEXT = "skops (.skops), ONNX (.onnx), pickle (.pkl, .pickle), joblib (.joblib)"
 SAMPLE_MAX_ROWS = 1000
+# A joblib file is a pickle stream (protocol 2+ starts with 0x80) or one of
+# joblib's compressed containers: zlib, gzip, bz2, xz, lzma, lz4.
+JOBLIB_MAGICS = (
+    b"\x80",
+    b"x",
+    b"\x1f\x8b",
+    b"BZh",
+    b"\xfd7zXZ",
+    b"\x5d\x00\x00",
+    b"\x04\x22\x4d\x18",
+)
 
 
 class ModelFileError(ValueError):
@@ -278,6 +289,11 @@ def _inspect_pickle(data: bytes, fmt: str, sample: pd.DataFrame | None) -> Inspe
     globals_, readable = pickle_globals(data)
     if not readable and fmt == "pickle":
         raise ModelFileError("The file is not a pickle (its opcodes cannot be read).")
+    if not readable and not data.startswith(JOBLIB_MAGICS):
+        raise ModelFileError(
+            "The file is not a joblib file (neither a pickle stream nor a "
+            "compressed joblib file)."
+        )
     found.untrusted_types = globals_ if readable else ["(could not be listed)"]
     if sample is not None:
         found.signature = {"inputs": schema_to_json(schema_of(sample)), "outputs": {}}

@@ -130,6 +130,7 @@ def test_staff_may_add_a_version_to_any_model(sales, staff):
         ("m.skops", b"\x00\x01random bytes" * 10, "not a valid skops file"),
         ("m.onnx", b"\x08\x07corrupt onnx bytes", "ONNX"),
         ("m.pkl", b"\xfe\xffnot a pickle at all", "not a pickle"),
+        ("m.joblib", b"\xfe\xffrandom bytes", "not a joblib file"),
         ("m.txt", b"hello", "Accepted: skops (.skops), ONNX (.onnx)"),
     ],
 )
@@ -253,3 +254,21 @@ def test_teammate_cannot_move_an_alias(ridge_v1, sales, teammate):
     with pytest.raises(CatenaAppError, match="Only the owner"):
         services.alias_set(model=sales, alias="production", number=1, user=teammate)
     assert Alias.objects.count() == 0
+
+
+def test_compressed_joblib_is_stored_untrusted(sales, owner):
+    import io
+
+    import joblib
+    from sklearn.linear_model import Ridge
+
+    buffer = io.BytesIO()
+    joblib.dump(Ridge().fit(files.FEATURES, files.TARGET), buffer, compress=3)
+    version = services.model_version_create(
+        model=sales,
+        file=files.upload("ridge.joblib", buffer.getvalue()),
+        uploaded_by=owner,
+    )
+    assert version.format == "joblib"
+    assert version.trusted is False
+    assert version.untrusted_types == ["(could not be listed)"]

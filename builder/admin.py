@@ -5,7 +5,7 @@ from django.contrib import admin
 from builder.models import Chain, ChainDraft, ChainVersion
 
 
-class ChainVersionInline(admin.TabularInline):
+class ChainVersionInline(admin.TabularInline):  # type: ignore[type-arg]
     model = ChainVersion
     fields = ("number", "hash", "saved_by", "created", "message")
     readonly_fields = fields
@@ -18,7 +18,7 @@ class ChainVersionInline(admin.TabularInline):
 
 
 @admin.register(Chain)
-class ChainAdmin(admin.ModelAdmin):
+class ChainAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("name", "title", "owner", "live_version", "updated")
     search_fields = ("name", "title", "description")
     raw_id_fields = ("owner", "live_version")
@@ -26,7 +26,7 @@ class ChainAdmin(admin.ModelAdmin):
 
 
 @admin.register(ChainVersion)
-class ChainVersionAdmin(admin.ModelAdmin):
+class ChainVersionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     """Versions are immutable: the admin shows them and changes nothing."""
 
     list_display = ("chain", "number", "saved_by", "created", "message")
@@ -41,5 +41,5 @@ class ChainVersionAdmin(admin.ModelAdmin):
 
 
 @admin.register(ChainDraft)
-class ChainDraftAdmin(admin.ModelAdmin):
+class ChainDraftAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("chain", "user", "base_number", "updated")

@@ -31,7 +31,7 @@ def _chain_url(request: Request, chain: Chain) -> str:
     return request.build_absolute_uri(f"/api/chains/{chain.name}/")
 
 
-class ChainOutputSerializer(serializers.Serializer):
+class ChainOutputSerializer(serializers.Serializer[Any]):
     name = serializers.CharField()
     title = serializers.CharField()
     description = serializers.CharField()
@@ -58,11 +58,11 @@ def _chain_data(request: Request, chain: Chain) -> dict[str, Any]:
 
 
 class ChainListApi(DocumentApi):
-    class FilterSerializer(serializers.Serializer):
+    class FilterSerializer(serializers.Serializer[Any]):
         search = serializers.CharField(required=False, default="", allow_blank=True)
         owner = serializers.CharField(required=False, default="", allow_blank=True)
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         name = serializers.SlugField(max_length=NAME_MAX_LENGTH)
         title = serializers.CharField(max_length=200, required=False, default="")
         description = serializers.CharField(
@@ -97,7 +97,7 @@ class ChainDetailApi(APIView):
         return Response(_chain_data(request, chain))
 
 
-class VersionOutputSerializer(serializers.Serializer):
+class VersionOutputSerializer(serializers.Serializer[Any]):
     chain = serializers.CharField(source="chain.name")
     number = serializers.IntegerField()
     hash = serializers.CharField()
@@ -115,7 +115,7 @@ def _version_data(version: ChainVersion, *, document: bool = True) -> dict[str, 
 
 
 class ChainVersionListApi(DocumentApi):
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         document = serializers.DictField()
         message = serializers.CharField(
             max_length=500, required=False, default="", allow_blank=True
@@ -164,7 +164,7 @@ class ChainVersionDetailApi(APIView):
 
 
 class ChainLiveSetApi(DocumentApi):
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         number = serializers.IntegerField(min_value=1, allow_null=True)
 
     @extend_schema(request=InputSerializer, responses=ChainOutputSerializer)
@@ -179,13 +179,13 @@ class ChainLiveSetApi(DocumentApi):
 
 
 class ChainDraftApi(DocumentApi):
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         document = serializers.JSONField()
         base_number = serializers.IntegerField(
             min_value=1, required=False, allow_null=True, default=None
         )
 
-    class OutputSerializer(serializers.Serializer):
+    class OutputSerializer(serializers.Serializer[Any]):
         document = serializers.JSONField()
         base_number = serializers.IntegerField(allow_null=True)
         updated = serializers.DateTimeField()
@@ -219,10 +219,10 @@ class ChainDraftApi(DocumentApi):
 
 
 class ValidateApi(DocumentApi):
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         document = serializers.JSONField()
 
-    class OutputSerializer(serializers.Serializer):
+    class OutputSerializer(serializers.Serializer[Any]):
         problems = serializers.ListField(child=serializers.DictField())
         schemas = serializers.DictField()
 
@@ -242,7 +242,7 @@ class ValidateApi(DocumentApi):
 
 
 class ChainExportApi(APIView):
-    class FilterSerializer(serializers.Serializer):
+    class FilterSerializer(serializers.Serializer[Any]):
         bundle = serializers.ChoiceField(
             choices=["", "zip"], required=False, default=""
         )
@@ -275,13 +275,13 @@ class ChainExportApi(APIView):
 class ChainImportApi(APIView):
     parser_classes = [LimitedJSONParser, MultiPartParser]
 
-    class FilterSerializer(serializers.Serializer):
+    class FilterSerializer(serializers.Serializer[Any]):
         name = serializers.SlugField(
             max_length=NAME_MAX_LENGTH, required=False, default=""
         )
         trust = serializers.BooleanField(required=False, default=False)
 
-    class OutputSerializer(serializers.Serializer):
+    class OutputSerializer(serializers.Serializer[Any]):
         chain = serializers.CharField()
         version = serializers.IntegerField()
         hash = serializers.CharField()
@@ -322,7 +322,7 @@ class ChainImportApi(APIView):
 
 
 class PaletteApi(APIView):
-    class OutputSerializer(serializers.Serializer):
+    class OutputSerializer(serializers.Serializer[Any]):
         kinds = serializers.ListField(child=serializers.DictField())
         models = serializers.ListField(child=serializers.DictField())
 

@@ -140,7 +140,7 @@ def _copy_into(archive: zipfile.ZipFile, file: Any, member: str) -> None:
 
 
 # Reading a bundle ----------------------------------------------------------------
-class ModelEntrySerializer(serializers.Serializer):
+class ModelEntrySerializer(serializers.Serializer[Any]):
     name = serializers.SlugField(max_length=100)
     title = serializers.CharField(max_length=200, required=False, allow_blank=True)
     description = serializers.CharField(required=False, allow_blank=True)
@@ -152,13 +152,13 @@ class ModelEntrySerializer(serializers.Serializer):
     sample = serializers.CharField(max_length=500, required=False, allow_blank=True)
 
 
-class ChainEntrySerializer(serializers.Serializer):
+class ChainEntrySerializer(serializers.Serializer[Any]):
     name = serializers.SlugField(max_length=NAME_MAX_LENGTH)
     title = serializers.CharField(max_length=200, required=False, allow_blank=True)
     description = serializers.CharField(required=False, allow_blank=True)
 
 
-class ManifestSerializer(serializers.Serializer):
+class ManifestSerializer(serializers.Serializer[Any]):
     format = serializers.ChoiceField(choices=[EXPORT_FORMAT])
     chain = ChainEntrySerializer()
     version = serializers.DictField(required=False)
@@ -492,7 +492,7 @@ def _references_fix(
         version = local[(entry["name"], entry["version"])]
         for node_id, reference in entry["references"].items():
             wanted[node_id] = (version, reference)
-    document = json.loads(json.dumps(manifest["document"]))
+    document: dict[str, Any] = json.loads(json.dumps(manifest["document"]))
     for node in document.get("nodes", []):
         if node.get("id") not in wanted or node.get("kind") != "model":
             continue

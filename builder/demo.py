@@ -91,7 +91,11 @@ DEMO_CHAINS = (
 
 def demo_chains_install(*, user: Any) -> str:
     """Save each demo chain once; missing demo models or an existing chain skip it."""
-    added = [name for name, *rest in DEMO_CHAINS if _install(name, *rest, user=user)]
+    added = [
+        name
+        for name, title, description, make in DEMO_CHAINS
+        if _install(name, title, description, make, user=user)
+    ]
     if not added:
         return (
             "Demo chains: already installed (or demo models missing), nothing changed."

@@ -88,9 +88,9 @@ def documents_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> ChainDiff:
         edges_removed=[e for e in old_edges if e not in set(new_edges)],
         fan_in_reordered=_reordered(common, old_edges, new_edges),
         models_changed=[
-            change
+            moved
             for n in common
-            if (change := _model_change(n, old_nodes[n], new_nodes[n])) is not None
+            if (moved := _model_change(n, old_nodes[n], new_nodes[n])) is not None
         ],
         moved=_moved(common, old, new),
     )

@@ -799,6 +799,13 @@ function Editor({ initialDocument, config, initialVersion, title }) {
     return out;
   }, [runData, runDetail]);
   const runStatus = runData ? runData.status : null;
+  const selectedId = selected ? selected.id : null;
+  const doneCount = runData ? runData.done : null;
+  useEffect(() => {
+    // Node outputs (preview, timing, model) come with the run's detail.
+    if (!runId || !selectedId) return;
+    api.get(urls.run(runId)).then(setRunDetail).catch(() => {});
+  }, [runId, selectedId, doneCount, api, urls]);
   const running = runStatus !== null && !TERMINAL.has(runStatus);
 
   // Keyboard -------------------------------------------------------------------------------
@@ -933,8 +940,9 @@ function Editor({ initialDocument, config, initialVersion, title }) {
             onParams={setParams} onRename={rename} onConnect={connect} onDisconnect={disconnect}>
             {selected && runId && (
               <section className="run-output" aria-label="Run output">
-                <h3>Run #{runId}: output of {selected.id}</h3>
-                <NodeOutput nodeId={selected.id} node={runNodes[selected.id]} run={{ id: runId }} />
+                <h3>Run <a href={(runDetail && runDetail.url) || `/runs/${runId}/`}>#{runId}</a>: output of {selected.id}</h3>
+                <NodeOutput nodeId={selected.id} node={runNodes[selected.id]} run={{ id: runId }}
+                  csvUrl={`${urls.run(runId)}nodes/${encodeURIComponent(selected.id)}/output?format=csv`} />
               </section>
             )}
           </Inspector>

@@ -59,13 +59,24 @@ export function modelFeatures(palette, params) {
   return inputs ? columnsOf(inputs).map((c) => c.name) : null;
 }
 
+// The columns a node receives: its parents' outputs joined in edge order, with
+// clashing names prefixed "source." as catena.fanin.joined_names does.
 export function upstreamColumns(nodeId, edges, schemas) {
-  const cols = [];
+  const columns = [];
   for (const e of edges) {
     if (e.target !== nodeId) continue;
-    for (const c of columnsOf(schemas[e.source]) || []) if (!cols.includes(c.name)) cols.push(c.name);
+    for (const c of columnsOf(schemas[e.source]) || []) columns.push([e.source, c.name]);
   }
-  return cols;
+  const count = (list) => list.reduce((m, n) => m.set(n, (m.get(n) || 0) + 1), new Map());
+  const initial = count(columns.map(([, n]) => n));
+  let prefixed = columns.map(([, n]) => initial.get(n) > 1);
+  for (;;) {
+    const names = columns.map(([src, n], i) => (prefixed[i] ? `${src}.${n}` : n));
+    const counts = count(names);
+    const clashes = new Set(names.filter((n) => counts.get(n) > 1));
+    if (!clashes.size) return names;
+    prefixed = prefixed.map((p, i) => p || clashes.has(names[i]));
+  }
 }
 
 function TextField({ name, schema, value, onChange }) {
@@ -340,6 +351,9 @@ function VersionPicker({ palette, modelName, value, onChange }) {
 
 export function MappingEditor({ features, columns, value, onChange }) {
   const mapping = value || {};
+  // Models that know no feature names (x0, x1, ...) take columns by position.
+  const positional = !Object.keys(mapping).length && features.length > 0 &&
+    features.every((f, i) => f === `x${i}`) && features.some((f) => !columns.includes(f));
   return (
     <fieldset className="field mapping">
       <legend>Column mapping</legend>
@@ -354,14 +368,16 @@ export function MappingEditor({ features, columns, value, onChange }) {
               <tr key={f}>
                 <td><code>{f}</code></td>
                 <td>
-                  <select aria-label={`Column for feature ${f}`} value={current} className={!current && !byName ? "invalid" : ""}
+                  <select aria-label={`Column for feature ${f}`} value={current} className={!current && !byName && !positional ? "invalid" : ""}
                     onChange={(e) => {
                       const next = { ...mapping };
                       if (e.target.value) next[f] = e.target.value;
                       else delete next[f];
                       onChange(Object.keys(next).length ? next : null);
                     }}>
-                    <option value="">{byName ? `(same name: ${f})` : "(missing — choose)"}</option>
+                    <option value="">
+                      {byName ? `(same name: ${f})` : positional && columns[features.indexOf(f)] ? `(by position: ${columns[features.indexOf(f)]})` : "(missing — choose)"}
+                    </option>
                     {columns.map((c) => <option key={c} value={c}>{c}</option>)}
                   </select>
                 </td>
@@ -430,6 +446,7 @@ export default function Inspector({ node, nodes, edges, palette, readOnly, onPar
     <section className="inspector" aria-label="Inspector">
       <h2>{kindInfo ? kindInfo.title || kind : kind} <span className="muted">node</span></h2>
       {kindInfo && kindInfo.description && <p className="help">{kindInfo.description}</p>}
+      {children}
       <fieldset disabled={readOnly} className="plain">
         <div className="field">
           <label htmlFor="insp-name">Name</label>
@@ -470,7 +487,6 @@ export default function Inspector({ node, nodes, edges, palette, readOnly, onPar
           <ul className="plain-list">{outColumns.map((c) => <li key={c.name}><code>{c.name}</code> <em>{c.dtype}</em></li>)}</ul>
         </details>
       )}
-      {children}
     </section>
   );
 }

@@ -6,16 +6,20 @@ export const TERMINAL = new Set(["succeeded", "failed", "cancelled", "done", "er
 // {node_id: {...}} whatever the API's shape (a list of rows or a mapping).
 export function nodeMap(data) {
   const nodes = (data && (data.nodes || data.node_results || data.results)) || [];
+  const out = {};
   if (Array.isArray(nodes)) {
-    const out = {};
     for (const n of nodes) out[n.node_id || n.node || n.id] = n;
     return out;
   }
-  return nodes;
+  // The status endpoint maps node id -> status string.
+  for (const [id, value] of Object.entries(nodes)) out[id] = typeof value === "string" ? { status: value } : value;
+  return out;
 }
 
 export function progressOf(data, nodes) {
   if (data && typeof data.progress === "number") return data.progress <= 1 ? data.progress : data.progress / 100;
+  if (data && TERMINAL.has(data.status)) return 1;
+  if (data && typeof data.done === "number" && data.total) return data.done / data.total;
   const list = Object.values(nodes);
   if (!list.length) return 0;
   const finished = list.filter((n) => ["done", "reused", "failed", "skipped", "succeeded"].includes(n.status)).length;
@@ -79,7 +83,7 @@ function fmt(v) {
   return Math.abs(v) >= 1000 || Number.isInteger(v) ? String(Math.round(v * 100) / 100) : v.toPrecision(4);
 }
 
-export function NodeOutput({ nodeId, node, run }) {
+export function NodeOutput({ nodeId, node, run, csvUrl }) {
   const preview = useMemo(() => previewOf(node), [node]);
   if (!node) return <p className="muted small">This node has no result in run {run ? `#${run.id}` : ""}.</p>;
   const model = node.model || node.model_version || node.resolved;
@@ -88,7 +92,7 @@ export function NodeOutput({ nodeId, node, run }) {
     <div className="node-output" data-testid="node-output" aria-label={`Output of ${nodeId}`}>
       <dl className="props">
         <dt>Status</dt><dd><span className={`badge ${node.status}`}>{node.status}</span>{node.reused_from ? <span className="muted small"> from run #{node.reused_from}</span> : null}</dd>
-        {seconds !== undefined && seconds !== null && (<><dt>Time</dt><dd>{fmt(Number(seconds))} s</dd></>)}
+        {seconds !== undefined && seconds !== null && (<><dt>Time</dt><dd>{Number(seconds) < 1 ? `${(Number(seconds) * 1000).toFixed(1)} ms` : `${Number(seconds).toFixed(2)} s`}</dd></>)}
         {model && (<><dt>Model</dt><dd>{typeof model === "string" ? model : `${model.name} v${model.version ?? model.number}`}</dd></>)}
         {(node.rows ?? node.row_count) !== undefined && (<><dt>Rows</dt><dd>{node.rows ?? node.row_count}</dd></>)}
         {node.error && (<><dt>Error</dt><dd className="error">{node.error}</dd></>)}
@@ -110,7 +114,7 @@ export function NodeOutput({ nodeId, node, run }) {
           </div>
         </>
       )}
-      {node.output_url && <a href={node.output_url}>Download CSV</a>}
+      {csvUrl && (node.stored || node.preview) && <a href={csvUrl}>Download the output as CSV</a>}
     </div>
   );
 }

@@ -1,7 +1,7 @@
 // The graph document ("catena.chain/1") and its React Flow form.
 
 export const FORMAT = "catena.chain/1";
-export const NODE_W = 190;
+export const NODE_W = 164;
 export const NODE_H = 64;
 
 export function emptyDocument() {

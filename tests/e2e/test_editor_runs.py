@@ -1,0 +1,72 @@
+"""Running a chain from the editor, with a real Celery worker behind the server."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from bench.reference_chain import reference_doc
+from builder import services
+from runner.demo import demo_sales
+from runner.services.datasets import dataset_create_from_frame
+from tests.e2e.conftest import node, open_editor, shoot
+
+pytestmark = [pytest.mark.e2e, pytest.mark.worker]
+
+RUN_TIMEOUT = 90_000
+
+
+def run_and_wait(page) -> None:
+    page.get_by_role("button", name="Run the chain on the data set").click()
+    expect(page.get_by_test_id("run-status")).to_have_text(
+        "succeeded", timeout=RUN_TIMEOUT
+    )
+
+
+def test_run_turns_every_node_done_with_its_output_openable_and_a_rerun_is_reused(
+    page, demo_models, editor_user, celery_worker_process
+):
+    chain = services.chain_create(name="sales", owner=editor_user, title="Sales")
+    document = reference_doc()
+    services.chain_version_save(chain=chain, document=document, user=editor_user)
+    dataset_create_from_frame(
+        name="sales-40", df=demo_sales().head(40), owner=editor_user
+    )
+    ids = [n["id"] for n in document["nodes"]]
+    open_editor(page, "sales")
+    picker = page.get_by_label("Data set", exact=True)
+    expect(picker.locator("option")).to_have_count(2)
+    expect(picker).not_to_have_value("")
+
+    run_and_wait(page)
+    for node_id in ids:
+        expect(node(page, node_id).locator(".step")).to_have_attribute(
+            "data-status", "succeeded"
+        )
+    progress = page.get_by_role("progressbar", name="Run progress")
+    expect(progress).to_have_attribute("aria-valuenow", "100")
+    node(page, "stack").click()
+    output = page.get_by_test_id("node-output")
+    expect(output).to_contain_text("sales-stacker")
+    expect(
+        output.locator("table.data th").filter(has_text="prediction")
+    ).to_be_visible()
+    expect(output.locator("table.data tbody tr").first).to_be_visible()
+    expect(output.get_by_role("img", name="Distribution of prediction")).to_be_visible()
+    shoot(page, "10-run-done-output-open")
+
+    run_and_wait(page)
+    for node_id in ids:
+        expect(node(page, node_id).locator(".step")).to_have_attribute(
+            "data-status", "reused"
+        )
+    expect(output).to_contain_text("reused")
+    shoot(page, "11-second-run-reused")
+
+    runs = page.get_by_label("Run history").locator("option")
+    expect(runs).to_have_count(3)
+    first = runs.nth(2).get_attribute("value")
+    page.get_by_label("Run history").select_option(first)
+    expect(node(page, "stack").locator(".step")).to_have_attribute(
+        "data-status", "succeeded"
+    )

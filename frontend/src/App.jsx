@@ -37,7 +37,7 @@ const nodeTypes = { step: StepNode };
 const edgeTypes = { checked: CheckedEdge };
 const defaultEdgeOptions = { markerEnd: { type: MarkerType.ArrowClosed, width: 16, height: 16 } };
 const ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
-const VALIDATE_DELAY = 150;
+const VALIDATE_DELAY = 100;
 const DRAFT_DELAY = 800;
 const POLL_MS = 500;
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -282,3 +284,31 @@ def open_editor_after_reload(page):
     page.wait_for_function("window.catenaEditor !== undefined")
     expect(page.locator(".draft-note")).to_be_visible()
     settle(page)
+
+
+def test_copy_paste_and_export_import_round_trip(page, demo_models, tmp_path):
+    iris_chain(page_user(page))
+    open_editor(page, "iris")
+    original = document(page)
+
+    page.keyboard.press("Control+a")
+    page.keyboard.press("Control+c")
+    page.keyboard.press("Control+v")
+    pasted = document(page)
+    assert [n["id"] for n in pasted["nodes"]] == ["in", "out", "in-2", "out-2"]
+    assert ["in-2", "out-2"] in pasted["edges"]
+    assert pasted["layout"]["in-2"] == [x + 40 for x in pasted["layout"]["in"]]
+    assert pasted["nodes"][2]["params"] == pasted["nodes"][0]["params"]
+
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Export the graph document").click()
+    exported = json.loads(Path(download.value.path()).read_text())
+    assert exported == pasted
+
+    path = tmp_path / "original.catena.json"
+    path.write_text(json.dumps(original))
+    page.get_by_label("Graph document to import").set_input_files(path)
+    toast(page, "Imported 2 nodes")
+    assert document(page) == original
+    page.keyboard.press("Control+z")
+    assert document(page) == pasted

@@ -7,7 +7,11 @@ from typing import Any
 from django.http import FileResponse
 from django.http.response import HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    extend_schema,
+    extend_schema_serializer,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import MultiPartParser
@@ -58,10 +62,12 @@ def _chain_data(request: Request, chain: Chain) -> dict[str, Any]:
 
 
 class ChainListApi(DocumentApi):
+    @extend_schema_serializer(component_name="ChainListFilter")
     class FilterSerializer(serializers.Serializer[Any]):
         search = serializers.CharField(required=False, default="", allow_blank=True)
         owner = serializers.CharField(required=False, default="", allow_blank=True)
 
+    @extend_schema_serializer(component_name="ChainListInput")
     class InputSerializer(serializers.Serializer[Any]):
         name = serializers.SlugField(max_length=NAME_MAX_LENGTH)
         title = serializers.CharField(max_length=200, required=False, default="")
@@ -115,6 +121,7 @@ def _version_data(version: ChainVersion, *, document: bool = True) -> dict[str, 
 
 
 class ChainVersionListApi(DocumentApi):
+    @extend_schema_serializer(component_name="ChainVersionListInput")
     class InputSerializer(serializers.Serializer[Any]):
         document = serializers.DictField()
         message = serializers.CharField(
@@ -164,6 +171,7 @@ class ChainVersionDetailApi(APIView):
 
 
 class ChainLiveSetApi(DocumentApi):
+    @extend_schema_serializer(component_name="ChainLiveSetInput")
     class InputSerializer(serializers.Serializer[Any]):
         number = serializers.IntegerField(min_value=1, allow_null=True)
 
@@ -179,12 +187,14 @@ class ChainLiveSetApi(DocumentApi):
 
 
 class ChainDraftApi(DocumentApi):
+    @extend_schema_serializer(component_name="ChainDraftInput")
     class InputSerializer(serializers.Serializer[Any]):
         document = serializers.JSONField()
         base_number = serializers.IntegerField(
             min_value=1, required=False, allow_null=True, default=None
         )
 
+    @extend_schema_serializer(component_name="ChainDraftOutput")
     class OutputSerializer(serializers.Serializer[Any]):
         document = serializers.JSONField()
         base_number = serializers.IntegerField(allow_null=True)
@@ -219,9 +229,11 @@ class ChainDraftApi(DocumentApi):
 
 
 class ValidateApi(DocumentApi):
+    @extend_schema_serializer(component_name="ValidateInput")
     class InputSerializer(serializers.Serializer[Any]):
         document = serializers.JSONField()
 
+    @extend_schema_serializer(component_name="ValidateOutput")
     class OutputSerializer(serializers.Serializer[Any]):
         problems = serializers.ListField(child=serializers.DictField())
         schemas = serializers.DictField()
@@ -242,6 +254,7 @@ class ValidateApi(DocumentApi):
 
 
 class ChainExportApi(APIView):
+    @extend_schema_serializer(component_name="ChainExportFilter")
     class FilterSerializer(serializers.Serializer[Any]):
         bundle = serializers.ChoiceField(
             choices=["", "zip"], required=False, default=""
@@ -275,12 +288,14 @@ class ChainExportApi(APIView):
 class ChainImportApi(APIView):
     parser_classes = [LimitedJSONParser, MultiPartParser]
 
+    @extend_schema_serializer(component_name="ChainImportFilter")
     class FilterSerializer(serializers.Serializer[Any]):
         name = serializers.SlugField(
             max_length=NAME_MAX_LENGTH, required=False, default=""
         )
         trust = serializers.BooleanField(required=False, default=False)
 
+    @extend_schema_serializer(component_name="ChainImportOutput")
     class OutputSerializer(serializers.Serializer[Any]):
         chain = serializers.CharField()
         version = serializers.IntegerField()
@@ -322,6 +337,7 @@ class ChainImportApi(APIView):
 
 
 class PaletteApi(APIView):
+    @extend_schema_serializer(component_name="PaletteOutput")
     class OutputSerializer(serializers.Serializer[Any]):
         kinds = serializers.ListField(child=serializers.DictField())
         models = serializers.ListField(child=serializers.DictField())

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# CI check: the committed editor build must equal a fresh build from the lockfile.
+# CI check: the editor's unit tests pass, and the committed build equals a fresh
+# build from the lockfile.
 set -euo pipefail
 cd "$(dirname "$0")"
 npm ci --no-audit --no-fund
+npm test
 npm run build
 cd ..
 if ! git diff --exit-code --stat -- static/builder; then

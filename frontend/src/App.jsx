@@ -24,8 +24,9 @@ import {
   toDocument,
   toFlow,
   uniqueId,
+  upstreamColumns,
 } from "./doc.js";
-import Inspector, { MappingEditor, modelFeatures, upstreamColumns } from "./Inspector.jsx";
+import Inspector, { MappingEditor, modelFeatures } from "./Inspector.jsx";
 import { autoLayout } from "./layout.js";
 import { bestMapping } from "./match.js";
 import { DRAG_TYPE, Modal, Palette, ProblemsPanel, ShortcutsSheet } from "./panels.jsx";

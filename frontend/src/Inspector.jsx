@@ -1,6 +1,6 @@
 // The selected node's params as a form built from its kind's JSON schema.
 import { useEffect, useMemo, useState } from "react";
-import { columnsOf } from "./doc.js";
+import { columnsOf, upstreamColumns } from "./doc.js";
 import { useDecoration } from "./store.js";
 
 const DTYPES = ["float", "int", "str", "bool"];
@@ -57,26 +57,6 @@ export function modelFeatures(palette, params) {
   const signature = (version && version.signature) || model.signature;
   const inputs = signature && (signature.inputs || signature.features);
   return inputs ? columnsOf(inputs).map((c) => c.name) : null;
-}
-
-// The columns a node receives: its parents' outputs joined in edge order, with
-// clashing names prefixed "source." as catena.fanin.joined_names does.
-export function upstreamColumns(nodeId, edges, schemas) {
-  const columns = [];
-  for (const e of edges) {
-    if (e.target !== nodeId) continue;
-    for (const c of columnsOf(schemas[e.source]) || []) columns.push([e.source, c.name]);
-  }
-  const count = (list) => list.reduce((m, n) => m.set(n, (m.get(n) || 0) + 1), new Map());
-  const initial = count(columns.map(([, n]) => n));
-  let prefixed = columns.map(([, n]) => initial.get(n) > 1);
-  for (;;) {
-    const names = columns.map(([src, n], i) => (prefixed[i] ? `${src}.${n}` : n));
-    const counts = count(names);
-    const clashes = new Set(names.filter((n) => counts.get(n) > 1));
-    if (!clashes.size) return names;
-    prefixed = prefixed.map((p, i) => p || clashes.has(names[i]));
-  }
 }
 
 function TextField({ name, schema, value, onChange }) {

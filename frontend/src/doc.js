@@ -123,3 +123,23 @@ export function columnsOf(schema) {
   const list = Array.isArray(schema) ? schema : schema.columns || [];
   return list.map((c) => (Array.isArray(c) ? { name: c[0], dtype: c[1] } : { name: c.name, dtype: c.dtype }));
 }
+
+// The columns a node receives: its parents' outputs joined in edge order, with
+// clashing names prefixed "source." as catena.fanin.joined_names does.
+export function upstreamColumns(nodeId, edges, schemas) {
+  const columns = [];
+  for (const e of edges) {
+    if (e.target !== nodeId) continue;
+    for (const c of columnsOf(schemas[e.source]) || []) columns.push([e.source, c.name]);
+  }
+  const count = (list) => list.reduce((m, n) => m.set(n, (m.get(n) || 0) + 1), new Map());
+  const initial = count(columns.map(([, n]) => n));
+  let prefixed = columns.map(([, n]) => initial.get(n) > 1);
+  for (;;) {
+    const names = columns.map(([src, n], i) => (prefixed[i] ? `${src}.${n}` : n));
+    const counts = count(names);
+    const clashes = new Set(names.filter((n) => counts.get(n) > 1));
+    if (!clashes.size) return names;
+    prefixed = prefixed.map((p, i) => p || clashes.has(names[i]));
+  }
+}

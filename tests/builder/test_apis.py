@@ -146,6 +146,10 @@ def test_the_openapi_schema_covers_the_builder_api(api):
         "/api/palette",
     ):
         assert path in paths
+    components = json.loads(response.content)["components"]["schemas"]
+    assert {"ChainListInput", "ChainVersionListInput", "ValidateOutput"} <= set(
+        components
+    )
 
 
 @pytest.mark.parametrize("url", ["/api/chains/nope/", "/api/chains/sales/versions/9/"])

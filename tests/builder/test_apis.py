@@ -147,9 +147,11 @@ def test_the_openapi_schema_covers_the_builder_api(api):
     ):
         assert path in paths
     components = json.loads(response.content)["components"]["schemas"]
-    assert {"ChainListInput", "ChainVersionListInput", "ValidateOutput"} <= set(
-        components
-    )
+    assert {
+        "ChainListInputRequest",
+        "ChainVersionListInputRequest",
+        "ValidateOutput",
+    } <= set(components)
 
 
 @pytest.mark.parametrize("url", ["/api/chains/nope/", "/api/chains/sales/versions/9/"])

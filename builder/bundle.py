@@ -350,6 +350,7 @@ def _import(
             {"clashes": [{"kind": "chain", "name": name}]},
             status=409,
         )
+    _coverage_check(manifest)
     _files_check(bundle)
     report = ImportReport(trust=trust)
     local = {
@@ -381,6 +382,25 @@ def _import(
             )
         raise
     return report
+
+
+def _coverage_check(manifest: dict[str, Any]) -> None:
+    """Every model node of the document must be listed with its model version."""
+    listed = {node for entry in manifest["models"] for node in entry["references"]}
+    nodes = manifest["document"].get("nodes")
+    unlisted = [
+        str(node.get("id"))
+        for node in (nodes if isinstance(nodes, list) else [])
+        if isinstance(node, dict)
+        and node.get("kind") == "model"
+        and node.get("id") not in listed
+    ]
+    if unlisted:
+        raise CatenaAppError(
+            "The manifest lists no model version for the model node(s) "
+            f"{', '.join(unlisted)}.",
+            {"part": "manifest", "nodes": unlisted},
+        )
 
 
 def _files_check(bundle: Bundle) -> None:

@@ -242,3 +242,12 @@ def test_a_multipart_import_without_a_file_is_a_400(api, saved):
     response = api.post(IMPORT, {"other": "x"}, format="multipart")
     assert response.status_code == 400
     assert "bundle" in response.json()["message"]
+
+
+def test_a_manifest_must_list_the_model_of_every_model_node(api, saved):
+    manifest = api.get(EXPORT).json()
+    manifest["models"] = []
+    response = api.post(IMPORT + "?name=copy", manifest, format="json")
+    assert response.status_code == 400
+    assert response.json()["extra"]["nodes"] == ["ridge"]
+    assert Chain.objects.count() == 1

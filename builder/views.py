@@ -117,6 +117,7 @@ def editor_config(request: HttpRequest, chain: Chain) -> dict[str, Any]:
     base = f"/api/chains/{chain.name}"
     return {
         "chain": chain.name,
+        "chains": reverse("builder:api_chain_list"),
         "validate": reverse("builder:api_validate"),
         "palette": reverse("builder:api_palette"),
         "versions": f"{base}/versions/",

@@ -132,6 +132,7 @@ def test_the_editor_gets_the_latest_document_and_its_api_urls(owner_client, save
     assert response.context["version"] == saved
     config, document = editor_context(response)
     assert document == files.linear()
+    assert config["chains"] == "/api/chains/"
     assert config["validate"] == "/api/validate"
     assert config["palette"] == "/api/palette"
     assert config["versions"] == "/api/chains/sales/versions/"

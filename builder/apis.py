@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 
 from builder import bundle, selectors, services
 from builder.models import NAME_MAX_LENGTH, Chain, ChainVersion
-from builder.parsers import LimitedJSONParser
+from builder.parsers import LimitedJSONParser, RawZip, ZipParser
 from config.exceptions import CatenaAppError
 
 
@@ -286,7 +286,7 @@ class ChainExportApi(APIView):
 
 
 class ChainImportApi(APIView):
-    parser_classes = [LimitedJSONParser, MultiPartParser]
+    parser_classes = [LimitedJSONParser, MultiPartParser, ZipParser]
 
     @extend_schema_serializer(component_name="ChainImportFilter")
     class FilterSerializer(serializers.Serializer[Any]):
@@ -311,6 +311,7 @@ class ChainImportApi(APIView):
             "multipart/form-data": inline_serializer(
                 "ChainBundleUpload", {"bundle": serializers.FileField()}
             ),
+            "application/zip": OpenApiTypes.BINARY,
         },
         responses={201: OutputSerializer},
         description="Import an export (JSON, models must be present here) or a "
@@ -320,8 +321,10 @@ class ChainImportApi(APIView):
     def post(self, request: Request) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        upload = request.FILES.get("bundle") if hasattr(request, "FILES") else None
-        if upload is not None:
+        upload = request.FILES.get("bundle")
+        if isinstance(request.data, RawZip):
+            checked = bundle.bundle_open(request.data.file)
+        elif upload is not None:
             checked = bundle.bundle_open(upload)
         elif request.content_type.startswith("multipart/"):
             raise CatenaAppError(

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Mapping
-from typing import Any
+from typing import IO, Any
 
+from django.conf import settings
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import BaseParser, JSONParser
 
 from builder.limits import MAX_REQUEST_BYTES, limit_error
 
@@ -65,3 +67,44 @@ def _too_big(size: int, maximum: int) -> Exception:
 
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
+
+
+class ZipParser(BaseParser):
+    """A raw ``application/zip`` body (``curl --data-binary @chain.zip``)."""
+
+    media_type = "application/zip"
+
+    def parse(
+        self,
+        stream: Any,
+        media_type: str | None = None,
+        parser_context: Mapping[str, Any] | None = None,
+    ) -> Any:
+        maximum = int(settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0) or 2**31
+        request = (parser_context or {}).get("request")
+        declared = _content_length(request)
+        if declared > maximum:
+            raise _body_too_big(declared, maximum)
+        out = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)  # noqa: SIM115
+        for chunk in iter(lambda: stream.read(1024 * 1024), b""):
+            out.write(chunk)
+            if out.tell() > maximum:
+                raise _body_too_big(out.tell(), maximum)
+        out.seek(0)
+        return RawZip(out)
+
+
+class RawZip:
+    """The body of a zip upload, kept apart from form data."""
+
+    def __init__(self, file: IO[bytes]) -> None:
+        self.file = file
+
+
+def _body_too_big(size: int, maximum: int) -> Exception:
+    return limit_error(
+        "body",
+        f"The request body is {size} bytes; the limit is {maximum}.",
+        got=size,
+        maximum=maximum,
+    )

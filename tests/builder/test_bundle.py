@@ -251,3 +251,19 @@ def test_a_manifest_must_list_the_model_of_every_model_node(api, saved):
     assert response.status_code == 400
     assert response.json()["extra"]["nodes"] == ["ridge"]
     assert Chain.objects.count() == 1
+
+
+def test_a_raw_zip_body_imports_too(api, saved):
+    response = api.post(
+        IMPORT + "?name=raw", zip_of(api), content_type="application/zip"
+    )
+    assert response.status_code == 201, response.json()
+    assert ChainVersion.objects.get(chain__name="raw").hash == saved.hash
+
+
+def test_a_raw_body_over_the_limit_is_refused(api, saved, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+    response = api.post(IMPORT, b"x" * 1000, content_type="application/zip")
+    assert response.status_code == 413
+    assert response.json()["extra"]["limit"] == "body"
+    assert Chain.objects.count() == 1

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,10 +14,6 @@ from django.test import Client
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.factories import UserFactory
-
-# Playwright's sync API runs an event loop in this thread; the ORM calls that
-# the fixtures make around it are still plain synchronous calls.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -41,9 +36,17 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
+@pytest.fixture(scope="module")
+def browser(django_db_setup) -> Iterator[Browser]:
+    """One Chromium per test module, started after the test database is made.
+
+    Playwright's sync API keeps its event loop marked as running in this thread
+    while it is open, so Django's async-safety check would refuse the plain
+    synchronous ORM calls that the tests and the database flush make beside it;
+    the check is lifted exactly while the browser is open.
+    """
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, args=CHROMIUM_ARGS
         )

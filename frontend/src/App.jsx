@@ -310,7 +310,7 @@ function Editor({ initialDocument, config, initialVersion, title }) {
         try {
           const data = await api.get(urls.draft(config.chain));
           const d = data && (data.document || (data.draft && data.draft.document));
-          if (d) server = { document: d, at: Date.parse(data.updated || data.saved || data.created || 0) || 0 };
+          if (d) server = { document: d, at: Date.parse(data.updated || 0) || 0, base: data.base_number };
         } catch (err) {
           server = null;
         }
@@ -320,7 +320,8 @@ function Editor({ initialDocument, config, initialVersion, title }) {
       if (pick && canonical(pick.document) !== savedKey && !readOnly) {
         record("draft");
         load(pick.document, new Set());
-        say("Restored your unsaved draft.", "info");
+        const older = pick.base && initialVersion && pick.base !== initialVersion;
+        say(older ? `Restored your unsaved draft, started from version ${pick.base} (the latest is ${initialVersion}).` : "Restored your unsaved draft.", "info");
         setDialog(null);
         setRestoredDraft(true);
       }
@@ -593,10 +594,16 @@ function Editor({ initialDocument, config, initialVersion, title }) {
       }
       const current = t.data.params.columns || {};
       const guess = bestMapping(features, columns, current);
+      // dtype_mismatch: "feature 'f' needs float, column 'c' is str" -> cast c.
+      const casts = {};
+      for (const p of decorations.get().problemsByEdge[edgeId(source, target)] || []) {
+        const m = p.code === "dtype_mismatch" && p.message.match(/needs (\w+), column '([^']+)' is/);
+        if (m) casts[m[2]] = m[1];
+      }
       // Features already present by name need no entry.
       const mapping = {};
       for (const f of features) if (guess[f] && guess[f] !== f) mapping[f] = guess[f];
-      setDialog({ type: "mapping", source, target, features, columns, mapping });
+      setDialog({ type: "mapping", source, target, features, columns, mapping, casts });
     },
     [],
   );
@@ -613,24 +620,27 @@ function Editor({ initialDocument, config, initialVersion, title }) {
     [setParams, say],
   );
   const insertTransform = useCallback(
-    (source, target, mapping) => {
+    (source, target, mapping, casts) => {
       // rename {upstream: feature}; only one feature may take a given column.
       const renames = {};
-      for (const [f, c] of Object.entries(mapping)) if (c && !(c in renames)) renames[c] = f;
+      for (const [f, c] of Object.entries(mapping || {})) if (c && !(c in renames)) renames[c] = f;
+      const ops = [];
+      if (casts && Object.keys(casts).length) ops.push({ op: "cast", columns: casts });
+      if (Object.keys(renames).length) ops.push({ op: "rename", mapping: renames });
       change((ns, es) => {
         const taken = new Set(ns.map((n) => n.id));
         const id = uniqueId(`fit-${target}`, taken);
         const s = ns.find((n) => n.id === source);
         const t = ns.find((n) => n.id === target);
         const at = { x: Math.round((s.position.x + t.position.x) / 2), y: Math.round((s.position.y + t.position.y) / 2) + 50 };
-        const node = flowNode({ id, kind: "transform", params: { ops: [{ op: "rename", mapping: renames }] } }, at, true);
+        const node = flowNode({ id, kind: "transform", params: { ops } }, at, true);
         return {
           nodes: [...ns.map((n) => (n.selected ? { ...n, selected: false } : n)), node],
           edges: [...es.filter((e) => !(e.source === source && e.target === target)), flowEdge(source, id), flowEdge(id, target)],
         };
       });
       setDialog(null);
-      say("Inserted a transform that renames the columns.");
+      say(`Inserted a transform (${ops.map((o) => o.op).join(", ")}) on the edge.`);
     },
     [change, say],
   );
@@ -711,13 +721,24 @@ function Editor({ initialDocument, config, initialVersion, title }) {
   );
 
   // Runs ---------------------------------------------------------------------------------
-  const loadRuns = useCallback(() => {
-    if (!chain) return;
-    api
-      .get(`${urls.runs}?chain=${encodeURIComponent(chain)}`)
-      .then((data) => setRuns(listOf(data, "runs").filter((r) => !r.chain || r.chain === chain || r.chain?.name === chain)))
-      .catch(() => {});
-  }, [api, urls, chain]);
+  const pickRunRef = useRef(null);
+  const loadRuns = useCallback(
+    (showLatest = false) => {
+      if (!chain) return;
+      api
+        .get(`${urls.runs}?chain=${encodeURIComponent(chain)}`)
+        .then((data) => {
+          const list = listOf(data, "runs")
+            .filter((r) => !r.chain || r.chain === chain || r.chain?.name === chain)
+            .sort((a, b) => b.id - a.id);
+          setRuns(list);
+          // On open the latest run is shown, so its outputs are a click away.
+          if (showLatest && list.length) pickRunRef.current(String(list[0].id));
+        })
+        .catch(() => {});
+    },
+    [api, urls, chain],
+  );
   useEffect(() => {
     api
       .get(urls.datasets)
@@ -727,8 +748,10 @@ function Editor({ initialDocument, config, initialVersion, title }) {
         if (list.length === 1) setDataset(String(list[0].id));
       })
       .catch(() => {});
-    loadRuns();
-  }, [api, urls, loadRuns]);
+    loadRuns(true);
+    // Once, on open.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
 
   const showRun = useCallback(
     (data) => {
@@ -776,6 +799,7 @@ function Editor({ initialDocument, config, initialVersion, title }) {
     },
     [follow],
   );
+  pickRunRef.current = pickRun;
   const startRun = useCallback(async () => {
     if (!dataset) return say("Choose a data set first.", "error");
     if (!chain || !version || dirtyRef.current) return openSave(true);
@@ -1022,7 +1046,7 @@ function SaveDialog({ chain, problems, onSave, onClose }) {
   );
 }
 
-function MappingDialog({ source, target, features, columns, mapping: initial, onApply, onInsert, onClose }) {
+function MappingDialog({ source, target, features, columns, mapping: initial, casts, onApply, onInsert, onClose }) {
   const [mapping, setMapping] = useState(initial);
   const missing = features.filter((f) => !mapping[f] && !columns.includes(f));
   return (
@@ -1032,6 +1056,11 @@ function MappingDialog({ source, target, features, columns, mapping: initial, on
       {missing.length > 0 && <p className="error">Still missing: {missing.join(", ")}</p>}
       <div className="modal-actions">
         <button type="button" onClick={onClose}>Cancel</button>
+        {casts && Object.keys(casts).length > 0 && (
+          <button type="button" onClick={() => onInsert(source, target, {}, casts)}>
+            Insert a cast transform ({Object.entries(casts).map(([c, d]) => `${c} → ${d}`).join(", ")})
+          </button>
+        )}
         <button type="button" onClick={() => onInsert(source, target, mapping)} disabled={!Object.keys(mapping).length}>Insert a rename transform</button>
         <button type="button" className="primary" onClick={() => onApply(target, mapping)}>Apply the column mapping</button>
       </div>

@@ -312,3 +312,37 @@ def test_copy_paste_and_export_import_round_trip(page, demo_models, tmp_path):
     assert document(page) == original
     page.keyboard.press("Control+z")
     assert document(page) == pasted
+
+
+def test_mistyped_edge_is_fixed_by_inserting_a_cast_transform(page, demo_models):
+    chain = services.chain_create(name="iris", owner=page_user(page), title="Iris")
+    schema = [[f, "str" if f == "petal_width" else "float"] for f in IRIS_FEATURES]
+    services.chain_draft_save(
+        chain=chain,
+        user=page_user(page),
+        document={
+            "format": "catena.chain/1",
+            "nodes": [
+                {"id": "in", "kind": "input", "params": {"schema": schema}},
+                {"id": "tree", "kind": "model", "params": {"model": "iris-tree"}},
+                {"id": "out", "kind": "output", "params": {}},
+            ],
+            "edges": [["in", "tree"], ["tree", "out"]],
+            "layout": {"in": [60, 200], "tree": [360, 200], "out": [660, 200]},
+        },
+    )
+    open_editor(page, "iris")
+    label = page.locator('.edge-problem[data-edge="in->tree"]')
+    expect(label).to_contain_text("'petal_width' needs float")
+    label.get_by_role("button", name="Fix the columns from in to tree").click()
+    fix = "Insert a cast transform (petal_width → float)"
+    page.get_by_role("button", name=fix).click()
+    settle(page)
+
+    assert problem_count(page) == 0
+    cast = next(n for n in document(page)["nodes"] if n["kind"] == "transform")
+    ops = [{"op": "cast", "columns": {"petal_width": "float"}}]
+    assert cast["params"] == {"ops": ops}
+    assert edges_of(page) == sorted(
+        [["in", cast["id"]], [cast["id"], "tree"], ["tree", "out"]]
+    )

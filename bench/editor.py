@@ -182,7 +182,7 @@ def measure_edit(page: Any, round_no: int) -> dict[str, float]:
     target = "t10" if round_no % 2 == 0 else "t10x"
     renamed = "t10x" if round_no % 2 == 0 else "t10"
     page.locator(f'.react-flow__node[data-id="{target}"]').click()
-    name = page.get_by_label("Name", exact=True)
+    name = page.get_by_label("Node name", exact=True)
     name.fill(renamed)
     page.evaluate(MARK)
     name.press("Enter")

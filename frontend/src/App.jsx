@@ -168,6 +168,11 @@ function Editor({ initialDocument, config, initialVersion, title }) {
   const dirty = docKey !== savedKey;
 
   const say = useCallback((text, kind = "info") => setToast({ text, kind, at: Date.now() }), []);
+  useEffect(() => {
+    if (!toast) return undefined;
+    const timer = setTimeout(() => setToast(null), toast.kind === "error" ? 8000 : 5000);
+    return () => clearTimeout(timer);
+  }, [toast]);
 
   // History ------------------------------------------------------------------------
   const snapshot = useCallback(() => toDocument(nodesRef.current, edgesRef.current), []);

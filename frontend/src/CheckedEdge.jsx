@@ -25,7 +25,9 @@ function CheckedEdge({ id, source, target, sourceX, sourceY, targetX, targetY, s
             data-edge={id}
             style={{ transform: `translate(-50%, -50%) translate(${labelX}px, ${labelY}px)` }}
           >
-            <span className="edge-problem-text">{problems.map((p) => p.message.replace(/^node '[^']*': /, "")).join("; ")}</span>
+            <span className="edge-problem-text" title={problems.map((p) => p.message).join("\n")}>
+              ⚠ {problems.map((p) => p.message.replace(/^node '[^']*': /, "")).join("; ")}
+            </span>
             {fixable && (
               <button
                 type="button"

@@ -429,7 +429,7 @@ export default function Inspector({ node, nodes, edges, palette, readOnly, onPar
       {children}
       <fieldset disabled={readOnly} className="plain">
         <div className="field">
-          <label htmlFor="insp-name">Name</label>
+          <label htmlFor="insp-name">Node name</label>
           <input id="insp-name" type="text" value={name} onChange={(e) => setName(e.target.value)}
             onBlur={() => name !== node.id && onRename(node.id, name, setName)}
             onKeyDown={(e) => { if (e.key === "Enter") { e.preventDefault(); if (name !== node.id) onRename(node.id, name, setName); } }} />

@@ -898,7 +898,7 @@ function Editor({ initialDocument, config, initialVersion, title }) {
     <div className="catena-editor" data-dirty={dirty ? "true" : "false"} data-validating={validating ? "true" : "false"}>
       <div className="editor-bar" role="toolbar" aria-label="Editor">
         <div className="editor-title">
-          <strong>{chain ? (title || chain) : "New chain"}</strong>{" "}
+          <h1 className="editor-h1">{chain ? (title || chain) : "New chain"}</h1>{" "}
           <span className="badge" data-testid="version">{version ? `version ${version}` : "not saved"}</span>{" "}
           {dirty && !readOnly && <span className="badge warning" data-testid="unsaved">unsaved changes</span>}
           {readOnly && <span className="badge">read only</span>}

@@ -17,7 +17,7 @@ function PaletteItem({ spec, title, detail, onAdd, disabled }) {
         className="palette-item"
         draggable={!disabled}
         disabled={disabled}
-        data-palette={spec.kind === "model" ? `model:${spec.model}${spec.version === "@latest" ? "" : spec.version}` : spec.kind}
+        data-palette={spec.kind === "model" ? `model:${spec.model}${spec.version === "@latest" ? "" : `:${spec.version}`}` : spec.kind}
         aria-label={`Add ${title}${spec.kind === "model" ? " model" : " step"} (drag onto the canvas, or press Enter)`}
         onDragStart={(e) => {
           e.dataTransfer.setData(DRAG_TYPE, JSON.stringify(spec));
@@ -43,7 +43,7 @@ export function Palette({ palette, onAdd, readOnly, searchRef }) {
   return (
     <aside className="palette" aria-label="Palette">
       <label htmlFor="palette-search" className="sr-only">Search the palette</label>
-      <input id="palette-search" ref={searchRef} type="search" placeholder="Search models and steps  ( / )"
+      <input id="palette-search" ref={searchRef} type="search" placeholder="Search (press /)"
         value={query} onChange={(e) => setQuery(e.target.value)} />
       <h3>Steps</h3>
       <ul className="palette-list">
@@ -62,11 +62,15 @@ export function Palette({ palette, onAdd, readOnly, searchRef }) {
               <PaletteItem spec={{ kind: "model", model: m.name, version: "@latest" }} title={m.name}
                 detail={[versions.length ? `v${versions.join(", v")}` : "no version", ...aliases.map((a) => `@${a.name}→v${a.version}`)].join(" · ")}
                 onAdd={onAdd} disabled={readOnly} />
-              {aliases.length > 0 && (
-                <ul className="palette-sub">
+              {(aliases.length > 0 || versions.length > 1) && (
+                <ul className="palette-sub" aria-label={`${m.name} aliases and versions`}>
                   {aliases.map((a) => (
                     <PaletteItem key={a.name} spec={{ kind: "model", model: m.name, version: `@${a.name}` }} title={`${m.name} ${versionLabel("@" + a.name)}`} onAdd={onAdd} disabled={readOnly} />
                   ))}
+                  {versions.length > 1 &&
+                    versions.slice(0, 3).map((v) => (
+                      <PaletteItem key={v} spec={{ kind: "model", model: m.name, version: v }} title={`${m.name} v${v}`} onAdd={onAdd} disabled={readOnly} />
+                    ))}
                 </ul>
               )}
             </li>

@@ -56,7 +56,7 @@ def browser(django_db_setup) -> Iterator[Browser]:
 
 @pytest.fixture
 def editor_user(transactional_db):
-    return UserFactory(username="editor", is_staff=True)
+    return UserFactory(username="editor")
 
 
 @pytest.fixture
@@ -91,14 +91,14 @@ def _demo_sets() -> tuple[Any, ...]:
 
 
 @pytest.fixture
-def demo_models(editor_user, monkeypatch):
+def demo_models(transactional_db, monkeypatch):
     """The registry's demo models; their files are trained once per session."""
     from registry import demo
 
     monkeypatch.setattr(
         demo, "DEMO_SETS", tuple(functools.partial(list, s) for s in _demo_sets())
     )
-    demo.demo_models_install(user=editor_user)
+    demo.demo_models_install(user=UserFactory(username="curator", is_staff=True))
 
 
 def shoot(page: Page, name: str) -> None:

@@ -346,3 +346,22 @@ def test_mistyped_edge_is_fixed_by_inserting_a_cast_transform(page, demo_models)
     assert edges_of(page) == sorted(
         [["in", cast["id"]], [cast["id"], "tree"], ["tree", "out"]]
     )
+
+
+def test_a_teammate_sees_the_chain_read_only(page, demo_models):
+    from tests.factories import UserFactory
+
+    iris_chain(UserFactory(username="owner"))
+    open_editor(page, "iris")
+    before = document(page)
+
+    expect(page.get_by_text("read only")).to_be_visible()
+    save = page.get_by_role("button", name="Save a new version (Ctrl+S)")
+    expect(save).to_be_disabled()
+    expect(page.locator('[data-palette="input"]')).to_be_disabled()
+    node(page, "out").click()
+    expect(page.get_by_label("Node name", exact=True)).to_be_disabled()
+    page.keyboard.press("Delete")
+    page.keyboard.press("Control+v")
+    assert document(page) == before
+    expect(page.get_by_test_id("unsaved")).to_have_count(0)

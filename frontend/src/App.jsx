@@ -59,6 +59,8 @@ function urlsFrom(config) {
     run: (id) => `${runs}${id}/`,
     status: (id) => `${runs}${id}/status`,
     edit: (name) => `/chains/${name}/edit`,
+    bundle: (name, number) =>
+      ((own(name) && u.export) || `/api/chains/${name}/versions/{number}/export`).replace("{number}", number) + "?bundle=zip",
   };
 }
 
@@ -711,7 +713,8 @@ function Editor({ initialDocument, config, initialVersion, title }) {
     async (file) => {
       try {
         const data = JSON.parse(await file.text());
-        const d = data && data.format ? data : data && data.document;
+        // A graph document, or the server's export manifest that holds one.
+        const d = data && data.format === FORMAT ? data : data && data.document;
         if (!d || d.format !== FORMAT || !Array.isArray(d.nodes) || !Array.isArray(d.edges)) {
           throw new Error(`not a “${FORMAT}” document`);
         }
@@ -909,6 +912,9 @@ function Editor({ initialDocument, config, initialVersion, title }) {
           <button type="button" onClick={layout} disabled={readOnly} aria-label="Auto-layout (L)" title="Auto-layout (L)">Layout</button>
           <button type="button" onClick={() => rf.fitView({ padding: 0.15, duration: 200 })} aria-label="Fit the chain in view (F)" title="Fit (F)">Fit</button>
           <button type="button" onClick={exportDoc} aria-label="Export the graph document">Export</button>
+          {chain && version && (
+            <a className="button" href={urls.bundle(chain, version)} aria-label={`Download version ${version} with its model files (zip)`} title="Version with its model files (zip)">Zip</a>
+          )}
           <button type="button" onClick={() => fileRef.current.click()} disabled={readOnly} aria-label="Import a graph document">Import</button>
           <input ref={fileRef} type="file" accept=".json,application/json" className="sr-only" tabIndex={-1} aria-label="Graph document to import"
             onChange={(e) => { if (e.target.files[0]) importDoc(e.target.files[0]); e.target.value = ""; }} />

@@ -305,8 +305,10 @@ def test_copy_paste_and_export_import_round_trip(page, demo_models, tmp_path):
     exported = json.loads(Path(download.value.path()).read_text())
     assert exported == pasted
 
-    path = tmp_path / "original.catena.json"
-    path.write_text(json.dumps(original))
+    # The server's export of version 1 imports as its document.
+    manifest = page.request.get("/api/chains/iris/versions/1/export").json()
+    path = tmp_path / "iris-v1.json"
+    path.write_text(json.dumps(manifest))
     page.get_by_label("Graph document to import").set_input_files(path)
     toast(page, "Imported 2 nodes")
     assert document(page) == original

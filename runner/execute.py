@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import threading
 import time
 import traceback
@@ -323,37 +324,62 @@ def node_result_transient(*, node_result: NodeResult, exc: StepTransientError) -
 
 
 class Heartbeat:
-    """Renews a running node's lease from a thread while the node computes."""
+    """Keeps a running node's lease while it computes.
+
+    One daemon thread per worker process renews, every third of the lease, the
+    leases of all nodes this process is running: a node costs no thread of its
+    own, and a killed process stops renewing, which is what the sweeper sees.
+    """
+
+    running: set[int] = set()
+    lock = threading.Lock()
+    thread: threading.Thread | None = None
+    pid: int | None = None
 
     def __init__(self, node_result_id: int) -> None:
         self.node_result_id = node_result_id
-        self.stopped = threading.Event()
-        self.thread = threading.Thread(target=self._beat, daemon=True)
 
     def __enter__(self) -> Heartbeat:
-        self.thread.start()
+        with self.lock:
+            Heartbeat.running.add(self.node_result_id)
+            self._thread_ensure()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.stopped.set()
-        self.thread.join()
+        with self.lock:
+            Heartbeat.running.discard(self.node_result_id)
 
-    def _beat(self) -> None:
-        seconds = settings.CATENA_NODE_LEASE_SECONDS
-        try:
-            while not self.stopped.wait(max(seconds / 3, 0.2)):
-                self._renew(seconds)
-        finally:
-            # The thread's own connection; the worker's stays open.
-            connection.close()
+    @classmethod
+    def _thread_ensure(cls) -> None:
+        # A forked pool process inherits the attribute but not the thread.
+        if cls.thread is not None and cls.pid == os.getpid() and cls.thread.is_alive():
+            return
+        cls.pid = os.getpid()
+        cls.thread = threading.Thread(target=cls._beat, daemon=True, name="leases")
+        cls.thread.start()
 
-    def _renew(self, seconds: int) -> None:
+    @classmethod
+    def _beat(cls) -> None:
+        while True:
+            seconds = settings.CATENA_NODE_LEASE_SECONDS
+            time.sleep(max(seconds / 3, 0.2))
+            with cls.lock:
+                ids = list(cls.running)
+            if ids:
+                cls.renew(ids, seconds)
+            else:
+                # Idle: hand the connection back rather than hold it open.
+                connection.close()
+
+    @staticmethod
+    def renew(ids: list[int], seconds: int) -> int:
         try:
-            NodeResult.objects.filter(
-                id=self.node_result_id, status=Status.RUNNING
-            ).update(lease_expires_at=timezone.now() + timedelta(seconds=seconds))
+            return NodeResult.objects.filter(id__in=ids, status=Status.RUNNING).update(
+                lease_expires_at=timezone.now() + timedelta(seconds=seconds)
+            )
         except Exception:  # noqa: BLE001 - a missed beat is retried next time
             logger.warning("lease renewal failed", exc_info=True)
+            return 0
 
 
 # The sweeper ---------------------------------------------------------------------

@@ -20,6 +20,7 @@ from registry.services import (
 )
 from runner import execute
 from runner.models import Dataset
+from runner.services.artifacts import recent_tables
 from runner.services.datasets import dataset_create_from_frame
 
 FORMAT = "catena.chain/1"
@@ -92,8 +93,10 @@ def dataset_make(*, owner: Any, rows: int = 5, name: str = "xy") -> Dataset:
 def _graph_cache_clear() -> Iterator[None]:
     """Test databases reuse ids after a rollback; versions never change in life."""
     execute.chain_graph.cache_clear()
+    recent_tables.clear()
     yield
     execute.chain_graph.cache_clear()
+    recent_tables.clear()
 
 
 @pytest.fixture

@@ -255,7 +255,6 @@ def test_the_heartbeat_renews_a_running_nodes_lease(owner, drain, settings):
     first = drain.queue.pop()
     claimed = execute.node_claim(first)
     before = claimed.lease_expires_at
-    heartbeat = execute.Heartbeat(first)
-    heartbeat._renew(30)
+    assert execute.Heartbeat.renew([first], 30) == 1
     after = NodeResult.objects.get(id=first).lease_expires_at
     assert after > before + timedelta(seconds=20)

@@ -299,8 +299,11 @@ function Editor({ initialDocument, config, initialVersion, title }) {
       }
       if (chain) {
         api
-          .put(urls.draft(chain), { document: d })
-          .then(() => (stats.current.drafts += 1))
+          .put(urls.draft(chain), { document: d, base_number: version || null })
+          .then(() => {
+            stats.current.drafts += 1;
+            stats.current.draftKey = canonical(d);
+          })
           .catch(() => {});
       }
     }, DRAFT_DELAY);
@@ -887,6 +890,8 @@ function Editor({ initialDocument, config, initialVersion, title }) {
       document: () => toDocument(nodesRef.current, edgesRef.current),
       stats: () => ({ ...stats.current }),
       problems: () => decorations.get(),
+      // True once the server holds the document as it is now as the draft.
+      draftSaved: () => stats.current.draftKey === canonical(toDocument(nodesRef.current, edgesRef.current)),
       // True once the shown problems belong to the graph as it is now.
       settled: () => {
         const d = toDocument(nodesRef.current, edgesRef.current);

@@ -263,8 +263,7 @@ def test_reload_restores_the_draft_and_leaving_asks_first(page, demo_models):
     tree = drop(page, "model:iris-tree", 330, 330)
     connect(page, "in", tree)
     edited = document(page)
-    page.wait_for_function("window.catenaEditor.stats().drafts >= 1")
-    page.wait_for_timeout(900)  # the last edit's draft is written too
+    page.wait_for_function("window.catenaEditor.draftSaved()")
 
     # The server keeps the draft: a cleared browser (another tab, another
     # machine) gets it back as well.

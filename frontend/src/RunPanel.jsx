@@ -56,7 +56,7 @@ function Chart({ name, values }) {
     const bins = new Array(10).fill(0);
     for (const v of numeric) bins[hi === lo ? 0 : Math.min(9, Math.floor(((v - lo) / (hi - lo)) * 10))]++;
     bars = bins;
-    caption = `${fmt(lo)} … ${fmt(hi)}`;
+    caption = `${fmt(lo)} to ${fmt(hi)}`;
   } else {
     const counts = new Map();
     for (const v of values) counts.set(String(v), (counts.get(String(v)) || 0) + 1);
@@ -73,7 +73,7 @@ function Chart({ name, values }) {
           <rect key={i} x={i * w + 1} y={H - (b / max) * H} width={Math.max(1, w - 2)} height={(b / max) * H} />
         ))}
       </svg>
-      <figcaption><code>{name}</code> <span className="muted">{caption}</span></figcaption>
+      <figcaption><code>{name}</code><br /><span className="muted" title={caption}>{caption}</span></figcaption>
     </figure>
   );
 }

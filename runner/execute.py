@@ -14,6 +14,7 @@ import os
 import threading
 import time
 import traceback
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -29,7 +30,12 @@ from catena.graph import Graph, load
 from catena.resolving import ResolvedModel, Resolver
 from catena.scheduling import ready
 from runner.models import Artifact, NodeResult, Run
-from runner.services.artifacts import artifact_get, artifact_load, artifact_put
+from runner.services.artifacts import (
+    artifact_get,
+    artifact_load,
+    artifact_record,
+    artifact_write,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -82,13 +88,22 @@ def ready_successors(run_id: int, chain_version_id: int) -> list[str]:
 
 
 def _claim_pending(node_result_id: int) -> bool:
-    with transaction.atomic():
-        count = NodeResult.objects.filter(
-            id=node_result_id, status=Status.PENDING
-        ).update(status=Status.QUEUED, queued_at=timezone.now())
-        if count:
-            _enqueue(node_result_id)
+    count = NodeResult.objects.filter(id=node_result_id, status=Status.PENDING).update(
+        status=Status.QUEUED, queued_at=timezone.now()
+    )
+    if count:
+        _enqueue(node_result_id)
     return bool(count)
+
+
+def run_lock(run_id: int) -> None:
+    """Serialize the hand-on of one run's nodes (inside a transaction).
+
+    Two parents finishing at once each read their siblings' statuses after
+    taking this lock, so the later one sees the earlier one's commit and the
+    child is claimed exactly once, by whichever comes second.
+    """
+    Run.objects.select_for_update().filter(id=run_id).values_list("id").first()
 
 
 def run_finish_if_done(run_id: int) -> str | None:
@@ -127,7 +142,7 @@ def node_execute(node_result_id: int) -> None:
         return
     with Heartbeat(node_result.id):
         try:
-            artifact, reused, seconds = node_outcome(node_result)
+            outcome = node_outcome(node_result)
         except StepTransientError as exc:
             node_result_transient(node_result=node_result, exc=exc)
         except Exception as exc:  # noqa: BLE001 - every failure is recorded
@@ -137,12 +152,7 @@ def node_execute(node_result_id: int) -> None:
                 tb="".join(traceback.format_exception(exc)),
             )
         else:
-            node_done(
-                node_result=node_result,
-                artifact=artifact,
-                reused=reused,
-                seconds=seconds,
-            )
+            node_done(node_result=node_result, outcome=outcome)
 
 
 def _message(exc: BaseException) -> str:
@@ -177,13 +187,27 @@ def node_claim(node_result_id: int) -> NodeResult | None:
     return node_result
 
 
-def node_outcome(node_result: NodeResult) -> tuple[Artifact, bool, float]:
-    """The node's stored output or a fresh one, whether reused, compute seconds."""
+@dataclass
+class Outcome:
+    """A node's output: a stored artifact (reused), or a file just written."""
+
+    artifact: Artifact | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+    parent_keys: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def reused(self) -> bool:
+        return self.artifact is not None
+
+
+def node_outcome(node_result: NodeResult) -> Outcome:
+    """The node's stored output, or its output computed now and written to a file."""
     run = node_result.run
     if run.reuse:
         stored = artifact_get(key=node_result.cache_key)
         if stored is not None:
-            return stored, True, 0.0
+            return Outcome(artifact=stored)
     graph = chain_graph(run.chain_version_id)
     parents = _parents(node_result, graph)
     inputs = artifact_load(artifact=run.input) if node_result.kind == "input" else None
@@ -192,14 +216,11 @@ def node_outcome(node_result: NodeResult) -> tuple[Artifact, bool, float]:
     frames = {node: frame for node, (_, frame) in parents.items()}
     output = run_node(graph, node_result.node_id, frames, resolved, inputs)
     seconds = time.perf_counter() - start
-    artifact = artifact_put(
-        key=node_result.cache_key,
-        df=output,
-        run=run,
-        node_id=node_result.node_id,
+    return Outcome(
+        fields=artifact_write(key=node_result.cache_key, df=output),
         parent_keys=[key for key, _ in parents.values()],
+        seconds=seconds,
     )
-    return artifact, False, seconds
 
 
 def _parents(node_result: NodeResult, graph: Graph) -> dict[str, tuple[str, Any]]:
@@ -230,27 +251,45 @@ def _gone(node: str) -> str:
     )
 
 
+#: Resolved exact versions kept per process: (name, version, sha256) -> model.
+_resolved_models: dict[tuple[str, int, str], tuple[float, ResolvedModel]] = {}
+RESOLVED_TTL_SECONDS = 60.0
+
+
 def _resolved(node_result: NodeResult) -> dict[str, ResolvedModel]:
     if not node_result.model_name:
         return {}
+    ref = (
+        node_result.model_name,
+        node_result.model_version or 0,
+        node_result.model_sha256,
+    )
+    kept = _resolved_models.get(ref)
+    if kept is not None and kept[0] > time.monotonic():
+        return {node_result.node_id: kept[1]}
     model = resolver().resolve(node_result.model_name, node_result.model_version or 0)
     if model.sha256 != node_result.model_sha256:
         message = f"model {model.name!r} v{model.version} changed since the run started"
         raise StepError(node_result.node_id, message)
+    # An exact version's file never changes (its sha256 is in the key); only
+    # its trust could, hence the short life.
+    _resolved_models[ref] = (time.monotonic() + RESOLVED_TTL_SECONDS, model)
     return {node_result.node_id: model}
 
 
-def node_done(
-    *,
-    node_result: NodeResult,
-    artifact: Artifact,
-    reused: bool,
-    seconds: float,
-) -> None:
-    """Record the output, then claim the successors that became ready."""
-    status = Status.REUSED if reused else Status.SUCCEEDED
-    source_id = artifact.run_id if reused else None
+def node_done(*, node_result: NodeResult, outcome: Outcome) -> None:
+    """Record the output and claim the successors that became ready: one commit."""
     with transaction.atomic():
+        run_lock(node_result.run_id)
+        artifact = outcome.artifact or artifact_record(
+            key=node_result.cache_key,
+            fields=outcome.fields,
+            run=node_result.run,
+            node_id=node_result.node_id,
+            parent_keys=outcome.parent_keys,
+        )
+        status = Status.REUSED if outcome.reused else Status.SUCCEEDED
+        source_id = artifact.run_id if outcome.reused else None
         count = NodeResult.objects.filter(
             id=node_result.id, status=Status.RUNNING
         ).update(
@@ -259,15 +298,15 @@ def node_done(
             reused_from_id=source_id,
             rows=artifact.rows,
             schema=artifact.schema,
-            seconds=seconds,
+            seconds=outcome.seconds,
             finished_at=timezone.now(),
             lease_expires_at=None,
             error="",
             traceback="",
         )
-    if count:
-        ready_successors(node_result.run_id, node_result.run.chain_version_id)
-    run_finish_if_done(node_result.run_id)
+        version_id = node_result.run.chain_version_id
+        if not (count and ready_successors(node_result.run_id, version_id)):
+            run_finish_if_done(node_result.run_id)
 
 
 def node_result_fail(*, node_result: NodeResult, message: str, tb: str = "") -> None:
@@ -276,6 +315,7 @@ def node_result_fail(*, node_result: NodeResult, message: str, tb: str = "") -> 
     downstream = _descendants(graph, node_result.node_id)
     now = timezone.now()
     with transaction.atomic():
+        run_lock(node_result.run_id)
         count = NodeResult.objects.filter(
             id=node_result.id, status__in=NodeResult.ACTIVE
         ).update(
@@ -295,7 +335,7 @@ def node_result_fail(*, node_result: NodeResult, message: str, tb: str = "") -> 
                 error=f"skipped: upstream node {node_result.node_id!r} failed",
                 finished_at=now,
             )
-    run_finish_if_done(node_result.run_id)
+        run_finish_if_done(node_result.run_id)
 
 
 def _descendants(graph: Graph, node_id: str) -> list[str]:
@@ -459,8 +499,10 @@ def _runs_settle() -> int:
     )
     count = 0
     for run_id, version_id in idle.values_list("id", "chain_version_id")[:200]:
-        if not ready_successors(run_id, version_id):
-            count += run_finish_if_done(run_id) is not None
+        with transaction.atomic():
+            run_lock(run_id)
+            if not ready_successors(run_id, version_id):
+                count += run_finish_if_done(run_id) is not None
     return count
 
 

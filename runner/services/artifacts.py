@@ -201,6 +201,48 @@ def _file_write(path: str, data: bytes) -> None:
         default_storage.delete(saved)
 
 
+def artifact_write(*, key: str, df: pd.DataFrame) -> dict[str, Any]:
+    """Write ``df``'s file under ``key`` (once) and return the row's fields."""
+    data = table_to_parquet(df)
+    path = artifact_path(key)
+    _file_write(path, data)
+    recent_tables.put(key, df)
+    return {
+        "path": path,
+        "rows": len(df),
+        "size": len(data),
+        "schema": table_schema(df),
+        "preview": table_preview(df),
+        "stats": table_stats(df),
+    }
+
+
+def artifact_record(
+    *,
+    key: str,
+    fields: dict[str, Any],
+    run: Run | None = None,
+    node_id: str = "",
+    parent_keys: Iterable[str] = (),
+) -> Artifact:
+    """The row of a written file (created once per key), linked to its parents."""
+    existing = Artifact.objects.filter(key=key).first()
+    if existing is not None:
+        # A row whose file had gone missing: the file is back; keep its history.
+        return existing
+    try:
+        with transaction.atomic():
+            artifact = Artifact(key=key, run=run, node_id=node_id, **fields)
+            artifact.full_clean()
+            artifact.save()
+            parents = list(Artifact.objects.filter(key__in=list(parent_keys)))
+            if parents:
+                artifact.parents.add(*parents)
+            return artifact
+    except IntegrityError:
+        return Artifact.objects.get(key=key)
+
+
 def artifact_put(
     *,
     key: str,
@@ -210,40 +252,10 @@ def artifact_put(
     parent_keys: Iterable[str] = (),
 ) -> Artifact:
     """Store ``df`` under ``key`` (file first, then the row) and return the row."""
-    data = table_to_parquet(df)
-    path = artifact_path(key)
-    _file_write(path, data)
-    fields = {
-        "path": path,
-        "rows": len(df),
-        "size": len(data),
-        "schema": table_schema(df),
-        "preview": table_preview(df),
-        "stats": table_stats(df),
-        "run": run,
-        "node_id": node_id,
-    }
-    artifact = _artifact_row(key, fields)
-    recent_tables.put(key, df)
-    parents = list(Artifact.objects.filter(key__in=list(parent_keys)))
-    if parents:
-        artifact.parents.add(*parents)
-    return artifact
-
-
-def _artifact_row(key: str, fields: dict[str, Any]) -> Artifact:
-    existing = Artifact.objects.filter(key=key).first()
-    if existing is not None:
-        # A row whose file had gone missing: the file is back; keep its history.
-        return existing
-    try:
-        with transaction.atomic():
-            artifact = Artifact(key=key, **fields)
-            artifact.full_clean()
-            artifact.save()
-            return artifact
-    except IntegrityError:
-        return Artifact.objects.get(key=key)
+    fields = artifact_write(key=key, df=df)
+    return artifact_record(
+        key=key, fields=fields, run=run, node_id=node_id, parent_keys=parent_keys
+    )
 
 
 def artifact_forget(*, artifact: Artifact) -> list[str]:

@@ -93,6 +93,7 @@ def dataset_make(*, owner: Any, rows: int = 5, name: str = "xy") -> Dataset:
 def _graph_cache_clear() -> Iterator[None]:
     """Test databases reuse ids after a rollback; versions never change in life."""
     execute.chain_graph.cache_clear()
+    execute._resolved_models.clear()
     recent_tables.clear()
     yield
     execute.chain_graph.cache_clear()

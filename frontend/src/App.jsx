@@ -366,6 +366,24 @@ function Editor({ initialDocument, config, initialVersion, title }) {
     window.addEventListener("beforeunload", onLeave);
     return () => window.removeEventListener("beforeunload", onLeave);
   }, []);
+  // The debounced draft may not have been written yet when the tab goes away.
+  const leaving = useRef(null);
+  leaving.current = () => {
+    if (!dirtyRef.current || !draftRestored.current) return;
+    const d = toDocument(nodesRef.current, edgesRef.current);
+    if (stats.current.draftKey === canonical(d)) return;
+    try {
+      localStorage.setItem(draftKey(chain), JSON.stringify({ document: d, at: Date.now(), base: version }));
+    } catch (err) {
+      /* ignore */
+    }
+    if (chain) api.put(urls.draft(chain), { document: d, base_number: version || null }, { keepalive: true }).catch(() => {});
+  };
+  useEffect(() => {
+    const onHide = () => leaving.current();
+    window.addEventListener("pagehide", onHide);
+    return () => window.removeEventListener("pagehide", onHide);
+  }, []);
 
   // Editing ------------------------------------------------------------------------------
   const selectedNodes = nodes.filter((n) => n.selected);

@@ -10,7 +10,7 @@ export class ApiError extends Error {
 
 export function makeApi(config) {
   const csrf = config.csrf_token || cookie("csrftoken");
-  async function call(method, url, body) {
+  async function call(method, url, body, options = {}) {
     const headers = { Accept: "application/json" };
     if (body !== undefined) headers["Content-Type"] = "application/json";
     if (method !== "GET") headers["X-CSRFToken"] = csrf;
@@ -21,6 +21,7 @@ export function makeApi(config) {
         headers,
         credentials: "same-origin",
         body: body === undefined ? undefined : JSON.stringify(body),
+        keepalive: !!options.keepalive,
       });
     } catch (err) {
       throw new ApiError(0, "The server cannot be reached.", {});
@@ -41,7 +42,7 @@ export function makeApi(config) {
   return {
     get: (url) => call("GET", url),
     post: (url, body) => call("POST", url, body ?? {}),
-    put: (url, body) => call("PUT", url, body ?? {}),
+    put: (url, body, options) => call("PUT", url, body ?? {}, options),
     del: (url) => call("DELETE", url),
   };
 }

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.test import Client
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from tests.factories import UserFactory
 
@@ -59,25 +59,29 @@ def editor_user(transactional_db):
     return UserFactory(username="editor")
 
 
+def logged_in_context(browser: Browser, base_url: str, user: Any) -> BrowserContext:
+    """A browser context holding a session of ``user``."""
+    context = browser.new_context(
+        base_url=base_url, viewport={"width": 1400, "height": 900}
+    )
+    context.set_default_timeout(15_000)
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": base_url}])
+    return context
+
+
 @pytest.fixture
 def page(browser, live_server, editor_user, request) -> Iterator[Page]:
     """A logged-in page; its console errors fail the test."""
-    context = browser.new_context(
-        base_url=live_server.url, viewport={"width": 1400, "height": 900}
-    )
-    context.set_default_timeout(15_000)
+    context = logged_in_context(browser, live_server.url, editor_user)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    client = Client()
-    client.force_login(editor_user)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
-    context.add_cookies(
-        [{"name": cookie.key, "value": cookie.value, "url": live_server.url}]
-    )
     yield page
     report = getattr(request.node, "rep_call", None)
-    if report is not None and report.failed:
+    if report is not None and report.failed and not page.is_closed():
         shoot(page, f"FAILED-{request.node.name}")
     context.close()
     assert errors == []

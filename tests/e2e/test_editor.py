@@ -16,6 +16,7 @@ from tests.e2e.conftest import (
     document,
     drop,
     edges_of,
+    logged_in_context,
     node,
     open_editor,
     problem_count,
@@ -366,3 +367,24 @@ def test_a_teammate_sees_the_chain_read_only(page, demo_models):
     page.keyboard.press("Control+v")
     assert document(page) == before
     expect(page.get_by_test_id("unsaved")).to_have_count(0)
+
+
+def test_a_tab_closed_right_after_an_edit_loses_nothing(
+    page, browser, live_server, editor_user, demo_models
+):
+    iris_chain(editor_user)
+    open_editor(page, "iris")
+    node(page, "in").click()
+    page.get_by_label("Column 1 name").fill("sepal_length")
+    page.locator(".react-flow__pane").click(position={"x": 20, "y": 20})
+    edited = document(page)
+    page.close()  # at once: the debounced draft is not written yet
+
+    other = logged_in_context(browser, live_server.url, editor_user)
+    try:
+        fresh = other.new_page()
+        fresh.goto("/chains/iris/edit")
+        open_editor_after_reload(fresh)
+        assert document(fresh) == edited
+    finally:
+        other.close()

@@ -181,9 +181,10 @@ def node_claim(node_result_id: int) -> NodeResult | None:
         node_result = NodeResult.objects.select_related("run", "run__input").get(
             id=node_result_id
         )
-        Run.objects.filter(id=node_result.run_id, status=Run.Status.QUEUED).update(
-            status=Run.Status.RUNNING, started_at=now
-        )
+        if node_result.run.status == Run.Status.QUEUED:
+            Run.objects.filter(id=node_result.run_id, status=Run.Status.QUEUED).update(
+                status=Run.Status.RUNNING, started_at=now
+            )
     return node_result
 
 
@@ -193,7 +194,7 @@ class Outcome:
 
     artifact: Artifact | None = None
     fields: dict[str, Any] = field(default_factory=dict)
-    parent_keys: list[str] = field(default_factory=list)
+    parent_ids: list[int] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -218,25 +219,25 @@ def node_outcome(node_result: NodeResult) -> Outcome:
     seconds = time.perf_counter() - start
     return Outcome(
         fields=artifact_write(key=node_result.cache_key, df=output),
-        parent_keys=[key for key, _ in parents.values()],
+        parent_ids=[artifact_id for artifact_id, _ in parents.values()],
         seconds=seconds,
     )
 
 
-def _parents(node_result: NodeResult, graph: Graph) -> dict[str, tuple[str, Any]]:
+def _parents(node_result: NodeResult, graph: Graph) -> dict[str, tuple[int, Any]]:
     ids = graph.parents[node_result.node_id]
     results = NodeResult.objects.filter(
         run_id=node_result.run_id, node_id__in=ids
     ).select_related("artifact")
     by_node = {r.node_id: r for r in results}
-    frames: dict[str, tuple[str, pd.DataFrame]] = {}
+    frames: dict[str, tuple[int, pd.DataFrame]] = {}
     for node in ids:
         parent = by_node[node]
         if parent.artifact is None:
             raise StepError(node_result.node_id, _gone(node))
         try:
             frames[node] = (
-                parent.artifact.key,
+                parent.artifact.id,
                 artifact_load(artifact=parent.artifact),
             )
         except FileNotFoundError as exc:
@@ -286,7 +287,7 @@ def node_done(*, node_result: NodeResult, outcome: Outcome) -> None:
             fields=outcome.fields,
             run=node_result.run,
             node_id=node_result.node_id,
-            parent_keys=outcome.parent_keys,
+            parent_ids=outcome.parent_ids,
         )
         status = Status.REUSED if outcome.reused else Status.SUCCEEDED
         source_id = artifact.run_id if outcome.reused else None

@@ -223,7 +223,7 @@ def artifact_record(
     fields: dict[str, Any],
     run: Run | None = None,
     node_id: str = "",
-    parent_keys: Iterable[str] = (),
+    parent_ids: Iterable[int] = (),
 ) -> Artifact:
     """The row of a written file (created once per key), linked to its parents."""
     existing = Artifact.objects.filter(key=key).first()
@@ -235,9 +235,11 @@ def artifact_record(
             artifact = Artifact(key=key, run=run, node_id=node_id, **fields)
             artifact.full_clean()
             artifact.save()
-            parents = list(Artifact.objects.filter(key__in=list(parent_keys)))
-            if parents:
-                artifact.parents.add(*parents)
+            links = Artifact.parents.through
+            links.objects.bulk_create(
+                links(from_artifact_id=artifact.id, to_artifact_id=parent)
+                for parent in set(parent_ids)
+            )
             return artifact
     except IntegrityError:
         return Artifact.objects.get(key=key)
@@ -249,12 +251,12 @@ def artifact_put(
     df: pd.DataFrame,
     run: Run | None = None,
     node_id: str = "",
-    parent_keys: Iterable[str] = (),
+    parent_ids: Iterable[int] = (),
 ) -> Artifact:
     """Store ``df`` under ``key`` (file first, then the row) and return the row."""
     fields = artifact_write(key=key, df=df)
     return artifact_record(
-        key=key, fields=fields, run=run, node_id=node_id, parent_keys=parent_keys
+        key=key, fields=fields, run=run, node_id=node_id, parent_ids=parent_ids
     )
 
 

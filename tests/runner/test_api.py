@@ -57,7 +57,7 @@ def test_a_run_is_created_from_json_rows(api, version, drain):
     [
         ({"chain": "adder"}, 400, "Give exactly one input"),
         (
-            {"chain": "adder", "rows": [{"x": 1.0, "y": 1.0}], "dataset": 1},
+            {"chain": "adder", "rows": [{"x": 1.0, "y": 1.0}], "dataset": "DATASET"},
             400,
             "exactly one",
         ),
@@ -78,7 +78,9 @@ def test_a_run_is_created_from_json_rows(api, version, drain):
 def test_bad_run_requests_are_refused_and_store_nothing(
     api, owner, version, drain, payload, status, message
 ):
-    dataset_make(owner=owner)
+    dataset = dataset_make(owner=owner)
+    if payload.get("dataset") == "DATASET":
+        payload = {**payload, "dataset": dataset.id}
     artifacts = Artifact.objects.count()
     response = api.post("/api/runs/", payload, format="json")
     assert response.status_code == status

@@ -32,7 +32,7 @@ def _page(request: Request, view: APIView, items: Any, serializer: Any) -> Respo
 
 
 # Data sets -----------------------------------------------------------------------
-class DatasetOutputSerializer(serializers.Serializer):
+class DatasetOutputSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     name = serializers.CharField()
     description = serializers.CharField()
@@ -49,7 +49,7 @@ class DatasetOutputSerializer(serializers.Serializer):
 class DatasetListApi(APIView):
     parser_classes = [MultiPartParser]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         name = serializers.CharField(max_length=200, required=False, default="")
         description = serializers.CharField(
             required=False, default="", allow_blank=True
@@ -72,7 +72,7 @@ class DatasetListApi(APIView):
 
 
 # Runs --------------------------------------------------------------------------
-class RunOutputSerializer(serializers.Serializer):
+class RunOutputSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     chain = serializers.CharField(source="chain_version.chain.name")
     version = serializers.IntegerField(source="chain_version.number")
@@ -93,7 +93,7 @@ class RunOutputSerializer(serializers.Serializer):
     url = serializers.CharField(source="get_absolute_url")
 
 
-class NodeResultOutputSerializer(serializers.Serializer):
+class NodeResultOutputSerializer(serializers.Serializer[Any]):
     node_id = serializers.CharField()
     kind = serializers.CharField()
     status = serializers.CharField()
@@ -134,14 +134,14 @@ class NodeResultOutputSerializer(serializers.Serializer):
 class RunListApi(APIView):
     parser_classes = [JSONParser]
 
-    class FilterSerializer(serializers.Serializer):
+    class FilterSerializer(serializers.Serializer[Any]):
         chain = serializers.CharField(required=False, default="", allow_blank=True)
         status = serializers.ChoiceField(
             choices=[("", "any"), *Run.Status.choices], required=False, default=""
         )
         user = serializers.CharField(required=False, default="", allow_blank=True)
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         chain = serializers.CharField()
         version = serializers.IntegerField(required=False, allow_null=True, min_value=1)
         dataset = serializers.IntegerField(required=False, allow_null=True)
@@ -237,7 +237,7 @@ class RunRetryApi(APIView):
 
 
 class NodeOutputApi(APIView):
-    class FilterSerializer(serializers.Serializer):
+    class FilterSerializer(serializers.Serializer[Any]):
         format = serializers.ChoiceField(
             choices=["csv", "parquet"], required=False, default="parquet"
         )

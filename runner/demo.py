@@ -35,7 +35,7 @@ def demo_iris() -> pd.DataFrame:
     """scikit-learn's bundled iris measurements, with the demo chain's names."""
     from sklearn.datasets import load_iris
 
-    frame = load_iris(as_frame=True).frame
+    frame: pd.DataFrame = load_iris(as_frame=True).frame
     return frame.drop(columns="target").rename(columns=IRIS_COLUMNS)
 
 

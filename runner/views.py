@@ -103,7 +103,8 @@ def run_start(request: HttpRequest) -> HttpResponse:
     back = request.META.get("HTTP_REFERER") or reverse("runner:run_list")
     if not form.is_valid():
         for field, errors in form.errors.items():
-            messages.error(request, f"{field}: {' '.join(errors)}")
+            text = " ".join(str(e) for e in errors)
+            messages.error(request, f"{field}: {text}")
         return redirect(back)
     data = form.cleaned_data
     try:
@@ -132,7 +133,9 @@ def _run_or_none(run_id: int | None) -> Run | None:
     return None if run_id is None else selectors.run_get(run_id=run_id)
 
 
-def _run_action(request: HttpRequest, run_id: int, action: Any, done: str) -> Any:
+def _run_action(
+    request: HttpRequest, run_id: int, action: Any, done: str
+) -> HttpResponse:
     run = selectors.run_get(run_id=run_id)
     try:
         action(run=run, user=request.user)

@@ -20,17 +20,13 @@ def runner_datasets(limit: int = 50) -> list[Dataset]:
 
 @register.simple_tag
 def model_version_url(name: str, version: Any) -> str:
-    """The registry page of a model version (or of the model, or its API)."""
-    for route, args in (
-        ("registry:version_detail", [name, version]),
-        ("registry:model_version_detail", [name, version]),
-        ("registry:model_detail", [name]),
-    ):
-        try:
-            return reverse(route, args=args)
-        except NoReverseMatch:
-            continue
-    return f"/api/models/{name}/"
+    """The registry page of a model version (of the model when no version)."""
+    try:
+        if version:
+            return reverse("registry:version_detail", args=[name, version])
+        return reverse("registry:model_detail", args=[name])
+    except NoReverseMatch:
+        return f"/api/models/{name}/"
 
 
 @register.filter

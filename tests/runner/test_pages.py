@@ -113,7 +113,7 @@ def test_the_run_page_shows_a_failed_nodes_error_and_traceback(
     page = owner_client.get(f"/runs/{run.id}/").content.decode()
     assert "the broken model refuses these rows" in page
     assert "Traceback" in page
-    assert "broken v1" in page
+    assert '<a href="/models/broken/versions/1/">broken v1</a>' in page
     assert "Retry failed nodes" in page
 
 

@@ -160,4 +160,4 @@ def direct(estimators: dict[str, Any], data: pd.DataFrame) -> np.ndarray:
     """The chain written by hand: what catena's run must equal."""
     scaled = estimators["scale"].transform(estimators["encode"].transform(data))
     stacked = np.column_stack([estimators[b].predict(scaled) for b in BASE])
-    return estimators["stack"].predict(stacked)
+    return np.asarray(estimators["stack"].predict(stacked))

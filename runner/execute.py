@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import close_old_connections, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -137,6 +137,22 @@ def _first_error(run_id: int) -> str:
 # One node ------------------------------------------------------------------------
 def node_execute(node_result_id: int) -> None:
     """Run (or reuse) one claimed node; the body of the Celery task."""
+    _connections_refresh()
+    try:
+        _node_execute(node_result_id)
+    finally:
+        _connections_refresh()
+
+
+def _connections_refresh() -> None:
+    # What Django does around a request: keep a healthy connection for
+    # CONN_MAX_AGE, drop a broken or old one (Celery is told not to close it).
+    # Never inside a transaction (a caller's, or a test's).
+    if not connection.in_atomic_block:
+        close_old_connections()
+
+
+def _node_execute(node_result_id: int) -> None:
     node_result = node_claim(node_result_id)
     if node_result is None:
         return

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
-import threading
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -29,6 +27,7 @@ from catena.executor import run_node
 from catena.graph import Graph, load
 from catena.resolving import ResolvedModel, Resolver
 from catena.scheduling import ready
+from runner.leases import Heartbeat
 from runner.models import Artifact, NodeResult, Run
 from runner.services.artifacts import (
     artifact_get,
@@ -378,149 +377,6 @@ def node_result_transient(*, node_result: NodeResult, exc: StepTransientError) -
         )
         if count:
             _enqueue(node_result.id, settings.CATENA_TRANSIENT_RETRY_COUNTDOWN)
-
-
-class Heartbeat:
-    """Keeps a running node's lease while it computes.
-
-    One daemon thread per worker process renews, every third of the lease, the
-    leases of all nodes this process is running: a node costs no thread of its
-    own, and a killed process stops renewing, which is what the sweeper sees.
-    """
-
-    running: set[int] = set()
-    lock = threading.Lock()
-    thread: threading.Thread | None = None
-    pid: int | None = None
-
-    def __init__(self, node_result_id: int) -> None:
-        self.node_result_id = node_result_id
-
-    def __enter__(self) -> Heartbeat:
-        with self.lock:
-            Heartbeat.running.add(self.node_result_id)
-            self._thread_ensure()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        with self.lock:
-            Heartbeat.running.discard(self.node_result_id)
-
-    @classmethod
-    def _thread_ensure(cls) -> None:
-        # A forked pool process inherits the attribute but not the thread.
-        if cls.thread is not None and cls.pid == os.getpid() and cls.thread.is_alive():
-            return
-        cls.pid = os.getpid()
-        cls.thread = threading.Thread(target=cls._beat, daemon=True, name="leases")
-        cls.thread.start()
-
-    @classmethod
-    def _beat(cls) -> None:
-        while True:
-            seconds = settings.CATENA_NODE_LEASE_SECONDS
-            time.sleep(max(seconds / 3, 0.2))
-            with cls.lock:
-                ids = list(cls.running)
-            if ids:
-                cls.renew(ids, seconds)
-            else:
-                # Idle: hand the connection back rather than hold it open.
-                connection.close()
-
-    @staticmethod
-    def renew(ids: list[int], seconds: int) -> int:
-        try:
-            return NodeResult.objects.filter(id__in=ids, status=Status.RUNNING).update(
-                lease_expires_at=timezone.now() + timedelta(seconds=seconds)
-            )
-        except Exception:  # noqa: BLE001 - a missed beat is retried next time
-            logger.warning("lease renewal failed", exc_info=True)
-            return 0
-
-
-# The sweeper ---------------------------------------------------------------------
-def runs_sweep() -> dict[str, int]:
-    """Recover what lost workers and lost messages left behind; fail overdue runs."""
-    return {
-        "requeued": _leases_expired(),
-        "redelivered": _queued_stale(),
-        "overdue": _runs_overdue(),
-        "settled": _runs_settle(),
-    }
-
-
-def _leases_expired() -> int:
-    now = timezone.now()
-    expired = NodeResult.objects.filter(
-        status=Status.RUNNING, lease_expires_at__lt=now
-    ).select_related("run")
-    count = 0
-    for node_result in expired:
-        if node_result.attempts >= settings.CATENA_NODE_MAX_ATTEMPTS:
-            message = (
-                f"worker lost: the node's worker stopped renewing its lease "
-                f"{node_result.attempts} times"
-            )
-            node_result_fail(node_result=node_result, message=message)
-            continue
-        with transaction.atomic():
-            updated = NodeResult.objects.filter(
-                id=node_result.id, status=Status.RUNNING, lease_expires_at__lt=now
-            ).update(status=Status.QUEUED, queued_at=now, lease_expires_at=None)
-            if updated:
-                _enqueue(node_result.id)
-        count += updated
-    return count
-
-
-def _queued_stale() -> int:
-    """Enqueue again nodes queued long ago: a killed worker may have held them."""
-    now = timezone.now()
-    before = now - timedelta(seconds=settings.CATENA_NODE_LEASE_SECONDS * 10)
-    stale = list(
-        NodeResult.objects.filter(
-            status=Status.QUEUED, queued_at__lt=before
-        ).values_list("id", flat=True)[:1000]
-    )
-    for node_result_id in stale:
-        with transaction.atomic():
-            if NodeResult.objects.filter(
-                id=node_result_id, status=Status.QUEUED, queued_at__lt=before
-            ).update(queued_at=now):
-                _enqueue(node_result_id)
-    return len(stale)
-
-
-def _runs_overdue() -> int:
-    overdue = list(
-        Run.objects.filter(
-            status__in=Run.ACTIVE, deadline__lt=timezone.now()
-        ).values_list("id", flat=True)
-    )
-    for run_id in overdue:
-        seconds = settings.CATENA_RUN_MAX_SECONDS
-        run_stop(
-            run_id=run_id,
-            status=Run.Status.FAILED,
-            reason=f"the run exceeded its maximum run time ({seconds} s)",
-        )
-    return len(overdue)
-
-
-def _runs_settle() -> int:
-    """Finish runs whose last step crashed between recording a node and handing on."""
-    busy = NodeResult.objects.filter(status__in=(Status.QUEUED, Status.RUNNING))
-    idle = Run.objects.filter(status__in=Run.ACTIVE).exclude(
-        id__in=busy.values("run_id")
-    )
-    count = 0
-    for run_id, version_id in idle.values_list("id", "chain_version_id")[:200]:
-        with transaction.atomic():
-            run_lock(run_id)
-            if not ready_successors(run_id, version_id):
-                count += run_finish_if_done(run_id) is not None
-    return count
 
 
 def run_stop(*, run_id: int, status: str, reason: str = "") -> bool:

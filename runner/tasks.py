@@ -6,7 +6,7 @@ from pathlib import Path
 
 from celery import shared_task
 
-from runner import execute
+from runner import execute, sweeper
 
 
 @shared_task(name="runner.ping")  # type: ignore[untyped-decorator, unused-ignore]
@@ -24,4 +24,4 @@ def node_execute(node_result_id: int) -> None:
 @shared_task(name="runner.runs_sweep")  # type: ignore[untyped-decorator, unused-ignore]
 def runs_sweep() -> dict[str, int]:
     """Re-enqueue nodes whose lease expired; fail overdue runs."""
-    return execute.runs_sweep()
+    return sweeper.runs_sweep()

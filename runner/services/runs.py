@@ -50,7 +50,7 @@ def run_start(
     return _run_create(
         chain_version=chain_version,
         user=user,
-        dataset=dataset if dataset is not None else _dataset_of(reuse_from, rows),
+        dataset=dataset or (reuse_from.dataset if reuse_from is not None else None),
         source=source,
         graph=graph,
         keys=keys,
@@ -102,12 +102,6 @@ def _input(
     if reuse_from is not None:
         return reuse_from.input
     return data_artifact_ensure(df=table_from_rows(rows=rows or []))
-
-
-def _dataset_of(
-    reuse_from: Run | None, rows: list[dict[str, Any]] | None
-) -> Dataset | None:
-    return reuse_from.dataset if reuse_from is not None else None
 
 
 def _stored(keys: list[str]) -> dict[str, Artifact]:

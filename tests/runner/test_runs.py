@@ -11,7 +11,8 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from config.exceptions import CatenaAppError
-from runner import execute
+from runner import execute, sweeper
+from runner.leases import Heartbeat
 from runner.models import Artifact, NodeResult, Run
 from runner.services.runs import (
     node_output_forget,
@@ -211,7 +212,7 @@ def test_the_sweeper_requeues_a_node_whose_lease_expired(owner, drain):
     NodeResult.objects.filter(id=first).update(
         lease_expires_at=timezone.now() - timedelta(seconds=1)
     )
-    assert execute.runs_sweep()["requeued"] == 1
+    assert sweeper.runs_sweep()["requeued"] == 1
     assert drain() == 3
     run.refresh_from_db()
     assert run.status == Run.Status.SUCCEEDED
@@ -229,7 +230,7 @@ def test_the_sweeper_fails_a_node_lost_too_often_and_skips_downstream(
         attempts=settings.CATENA_NODE_MAX_ATTEMPTS,
         lease_expires_at=timezone.now() - timedelta(seconds=1),
     )
-    execute.runs_sweep()
+    sweeper.runs_sweep()
     run.refresh_from_db()
     assert run.status == Run.Status.FAILED
     assert "worker lost" in run.nodes.get(id=first).error
@@ -240,7 +241,7 @@ def test_a_run_over_its_maximum_time_fails_with_that_reason(owner, drain):
     version = chain_version_make(owner=owner, document=linear_doc())
     run = run_start(chain_version=version, user=owner, rows=[{"x": 1, "y": 2}])
     Run.objects.filter(id=run.id).update(deadline=timezone.now() - timedelta(seconds=1))
-    assert execute.runs_sweep()["overdue"] == 1
+    assert sweeper.runs_sweep()["overdue"] == 1
     drain()
     run.refresh_from_db()
     assert run.status == Run.Status.FAILED
@@ -255,6 +256,6 @@ def test_the_heartbeat_renews_a_running_nodes_lease(owner, drain, settings):
     first = drain.queue.pop()
     claimed = execute.node_claim(first)
     before = claimed.lease_expires_at
-    assert execute.Heartbeat.renew([first], 30) == 1
+    assert Heartbeat.renew([first], 30) == 1
     after = NodeResult.objects.get(id=first).lease_expires_at
     assert after > before + timedelta(seconds=20)

@@ -91,6 +91,8 @@ def test_fan_out_branches_overlap_in_time_on_two_worker_processes(
     both = run.nodes.get(node_id="both")
     assert both.started_at >= max(a.finished_at, b.finished_at)
     assert run.nodes.count() == 5
+    # Both parents finished at nearly the same time; the child ran once.
+    assert set(run.nodes.values_list("attempts", flat=True)) == {1}
 
 
 def test_a_second_identical_run_executes_no_node_on_the_worker(owner, workers):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 from collections.abc import Iterator
@@ -11,7 +12,14 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.test import Client
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    expect,
+    sync_playwright,
+)
+from playwright.sync_api import Error as PlaywrightError
 
 from tests.factories import UserFactory
 
@@ -79,12 +87,47 @@ def page(browser, live_server, editor_user, request) -> Iterator[Page]:
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    inflight = requests_in_flight(page)
     yield page
     report = getattr(request.node, "rep_call", None)
     if report is not None and report.failed and not page.is_closed():
         shoot(page, f"FAILED-{request.node.name}")
+    if not page.is_closed():
+        quiesce(page, inflight)
     context.close()
     assert errors == []
+
+
+# The editor has nothing left to send: its problems belong to the graph shown,
+# and the server holds that graph as the draft (or nothing is unsaved).
+QUIET = """() => !window.catenaEditor || (window.catenaEditor.settled() && (
+  document.querySelector(".catena-editor").dataset.dirty === "false"
+  || window.catenaEditor.draftSaved()))"""
+
+
+def requests_in_flight(page: Page) -> set[Any]:
+    """The page's requests that have not finished yet, kept up to date."""
+    inflight: set[Any] = set()
+    page.on("request", lambda r: inflight.add(r))
+    page.on("requestfinished", lambda r: inflight.discard(r))
+    page.on("requestfailed", lambda r: inflight.discard(r))
+    return inflight
+
+
+def quiesce(page: Page, inflight: set[Any]) -> None:
+    """Leave the editor without a request reaching the server after the test.
+
+    A request still in flight (a debounced validation, the draft written when
+    the page goes away) would race the database flush that ends the test.
+    """
+    with contextlib.suppress(PlaywrightError):
+        page.wait_for_function(QUIET, timeout=10_000)
+    page.route("**/*", lambda route: route.abort())
+    page.goto("about:blank")
+    for _ in range(100):
+        if not inflight:
+            return
+        page.wait_for_timeout(50)
 
 
 @functools.cache

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from builder import services
-from builder.models import ChainVersion
+from builder.models import ChainDraft, ChainVersion
 from tests.e2e.conftest import (
     connect,
     document,
@@ -20,6 +21,8 @@ from tests.e2e.conftest import (
     node,
     open_editor,
     problem_count,
+    quiesce,
+    requests_in_flight,
     settle,
     shoot,
     toast,
@@ -379,12 +382,19 @@ def test_a_tab_closed_right_after_an_edit_loses_nothing(
     page.locator(".react-flow__pane").click(position={"x": 20, "y": 20})
     edited = document(page)
     page.close()  # at once: the debounced draft is not written yet
+    drafts = ChainDraft.objects.filter(chain__name="iris", user=editor_user)
+    for _ in range(100):
+        if any(d.document == edited for d in drafts):
+            break
+        time.sleep(0.05)
 
     other = logged_in_context(browser, live_server.url, editor_user)
     try:
         fresh = other.new_page()
+        inflight = requests_in_flight(fresh)
         fresh.goto("/chains/iris/edit")
         open_editor_after_reload(fresh)
         assert document(fresh) == edited
+        quiesce(fresh, inflight)
     finally:
         other.close()

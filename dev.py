@@ -151,6 +151,8 @@ def test(args: argparse.Namespace) -> int:
     ).returncode
     totals = {"passed": 0, "failed": 0, "errors": 0}
     failed = lint != 0
+    frontend = frontend_check()
+    failed |= frontend == "FAILED"
     for name, env, extra in configurations(args.config):
         if env is None:
             say(f"configuration {name}: SKIPPED, {extra[0]}")
@@ -161,9 +163,19 @@ def test(args: argparse.Namespace) -> int:
         for key in totals:
             totals[key] += counts.get(key, 0)
     say("lint: " + ("ok" if lint == 0 else "FAILED (ruff)"))
+    say(f"editor build and unit tests: {frontend}")
     bad = totals["failed"] + totals["errors"]
     print(f"total: {totals['passed']} passed, {bad} failed")
     return 1 if failed else 0
+
+
+def frontend_check() -> str:
+    """The editor's unit tests pass and the committed build equals a fresh one."""
+    if not shutil.which("npm"):
+        say("editor build check: SKIPPED, npm is not installed")
+        return "SKIPPED (no npm)"
+    code = subprocess.run(["bash", "frontend/check-build.sh"], cwd=ROOT).returncode
+    return "ok" if code == 0 else "FAILED"
 
 
 def configurations(which: str) -> list[tuple[str, dict[str, str] | None, list[str]]]:

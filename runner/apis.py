@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import FileResponse, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
@@ -11,12 +12,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from builder.parsers import LimitedJSONParser
 from config.exceptions import CatenaAppError
 from runner import selectors
 from runner.models import Dataset, NodeResult, Run
@@ -131,8 +133,16 @@ class NodeResultOutputSerializer(serializers.Serializer[Any]):
         }
 
 
+class RowsJSONParser(LimitedJSONParser):
+    """JSON bodies up to the request limit (rows may be many), checked first."""
+
+    @property
+    def max_bytes(self) -> int:  # type: ignore[override]
+        return int(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+
+
 class RunListApi(APIView):
-    parser_classes = [JSONParser]
+    parser_classes = [RowsJSONParser]
 
     class FilterSerializer(serializers.Serializer[Any]):
         chain = serializers.CharField(required=False, default="", allow_blank=True)

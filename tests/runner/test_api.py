@@ -210,3 +210,21 @@ def test_anonymous_requests_are_refused(client, version):
     assert client.get("/api/runs/").status_code in (401, 403)
     assert client.post("/api/runs/", {}).status_code in (401, 403)
     assert Run.objects.count() == 0
+
+
+def test_a_body_over_the_request_limit_is_refused_before_parsing(
+    api, version, settings
+):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+    rows = [{"x": float(i), "y": 1.0} for i in range(20)]
+    response = api.post("/api/runs/", {"chain": "adder", "rows": rows}, format="json")
+    assert response.status_code == 413
+    assert response.json()["extra"]["limit"] == "body"
+    assert Run.objects.count() == 0
+
+
+def test_malformed_json_is_a_400_with_a_message(api, version):
+    response = api.post("/api/runs/", data="{nope", content_type="application/json")
+    assert response.status_code == 400
+    assert "Malformed JSON" in response.json()["message"]
+    assert Run.objects.count() == 0

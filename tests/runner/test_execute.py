@@ -103,3 +103,20 @@ def test_a_failing_model_fails_its_node_with_its_own_error_and_skips_downstream(
     assert "the broken model refuses these rows" in run.error
     assert failed.model_name == "broken"
     assert failed.model_version == 1
+
+
+def test_the_django_store_keeps_a_table_once_and_misses_a_missing_file(media):
+    import pandas as pd
+
+    from runner.services.artifacts import DjangoArtifactStore, recent_tables
+
+    store = DjangoArtifactStore()
+    table = pd.DataFrame({"a": [1.5, 2.5]}, index=[7, 9])
+    assert store.get("k" * 64) is None
+    store.put("k" * 64, table)
+    store.put("k" * 64, table)
+    assert Artifact.objects.filter(key="k" * 64).count() == 1
+    assert store.get("k" * 64).to_dict("index") == {7: {"a": 1.5}, 9: {"a": 2.5}}
+    default_storage.delete(Artifact.objects.get().path)
+    recent_tables.clear()
+    assert store.get("k" * 64) is None

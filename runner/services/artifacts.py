@@ -233,7 +233,9 @@ def artifact_record(
     try:
         with transaction.atomic():
             artifact = Artifact(key=key, run=run, node_id=node_id, **fields)
-            artifact.full_clean()
+            # The unique key is the database's to enforce (IntegrityError below)
+            # and the run row is locked by the caller: two queries saved per node.
+            artifact.full_clean(exclude=["run"], validate_unique=False)
             artifact.save()
             links = Artifact.parents.through
             links.objects.bulk_create(

@@ -159,6 +159,16 @@ def test_the_run_start_form_starts_a_run_and_shows_errors(owner_client, owner, d
     assert Run.objects.count() == 1
 
 
+def test_the_chain_page_offers_the_run_button_for_the_shown_version(
+    owner_client, owner
+):
+    version = chain_version_make(owner=owner, document=linear_doc(), name="adder")
+    dataset_make(owner=owner)
+    html = owner_client.get("/chains/adder/").content.decode()
+    assert 'action="/runs/start"' in html
+    assert f">Run v{version.number}</button>" in html
+
+
 def test_cancel_retry_and_forget_buttons_work_from_the_page(owner_client, owner, drain):
     version = chain_version_make(owner=owner, document=linear_doc())
     run = run_start(chain_version=version, user=owner, rows=[{"x": 1, "y": 2}])

@@ -108,6 +108,26 @@ def dataset_list() -> QuerySet[Dataset]:
     )
 
 
+def dataset_list_for_document(
+    *, document: dict[str, Any], limit: int = 50
+) -> list[Dataset]:
+    """The newest data sets, those holding every input column of ``document`` first."""
+    wanted = {
+        column[0]
+        for node in document.get("nodes", [])
+        if node.get("kind") == "input"
+        for column in node.get("params", {}).get("schema", [])
+    }
+    newest = dataset_list().defer("artifact__preview", "artifact__stats")
+    datasets = list(newest[:limit])
+    # sorted() is stable: within each group the newest stay first.
+    return sorted(datasets, key=lambda d: not wanted <= _columns(d))
+
+
+def _columns(dataset: Dataset) -> set[str]:
+    return {column[0] for column in dataset.artifact.schema}
+
+
 def dataset_get(*, dataset_id: int) -> Dataset:
     return get_object_or_404(
         Dataset.objects.select_related("owner", "artifact"), id=dataset_id

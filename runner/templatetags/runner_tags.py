@@ -7,15 +7,18 @@ from typing import Any
 from django import template
 from django.urls import NoReverseMatch, reverse
 
+from runner import selectors
 from runner.models import Dataset
 
 register = template.Library()
 
 
 @register.simple_tag
-def runner_datasets(limit: int = 50) -> list[Dataset]:
-    """The newest data sets, for the run-start form on the chain page."""
-    return list(Dataset.objects.only("id", "name", "created")[:limit])
+def runner_datasets(version: Any = None, limit: int = 50) -> list[Dataset]:
+    """Data sets for the run-start form; those that fit ``version``'s input first."""
+    if version is None:
+        return list(Dataset.objects.only("id", "name", "created")[:limit])
+    return selectors.dataset_list_for_document(document=version.document, limit=limit)
 
 
 @register.simple_tag

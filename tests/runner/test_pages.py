@@ -10,7 +10,7 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from builder.runs_summary import runs_summary
-from runner.models import NodeResult, Run
+from runner.models import Artifact, Dataset, NodeResult, Run
 from runner.services.runs import run_start
 from tests.runner.conftest import (
     chain_version_make,
@@ -167,6 +167,18 @@ def test_the_chain_page_offers_the_run_button_for_the_shown_version(
     html = owner_client.get("/chains/adder/").content.decode()
     assert 'action="/runs/start"' in html
     assert f">Run v{version.number}</button>" in html
+
+
+def test_the_run_form_offers_data_sets_that_fit_the_chain_first(owner_client, owner):
+    chain_version_make(owner=owner, document=linear_doc(), name="adder")
+    dataset_make(owner=owner, name="fits")
+    iris = Artifact.objects.create(
+        key="f" * 64, path="x.parquet", schema=[["petal", "float"]]
+    )
+    # Newer, so it would come first if fit did not count.
+    Dataset.objects.create(name="other", owner=owner, artifact=iris, format="csv")
+    html = owner_client.get("/chains/adder/").content.decode()
+    assert html.index(">fits</option>") < html.index(">other</option>")
 
 
 def test_cancel_retry_and_forget_buttons_work_from_the_page(owner_client, owner, drain):

@@ -8,55 +8,34 @@ the same moment all find 0 rows to update and step aside.
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
-import pandas as pd
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from catena.errors import CatenaError, StepError, StepTransientError
-from catena.executor import run_node
-from catena.graph import Graph, load
-from catena.resolving import ResolvedModel, Resolver
+from catena.graph import Graph
 from catena.scheduling import ready
+from runner.compute import Outcome, chain_graph, node_outcome, resolver
 from runner.leases import Heartbeat
-from runner.models import Artifact, NodeResult, Run
-from runner.services.artifacts import (
-    artifact_get,
-    artifact_load,
-    artifact_record,
-    artifact_write,
-)
+from runner.models import NodeResult, Run
+from runner.services.artifacts import artifact_record
 
 logger = logging.getLogger(__name__)
 
 Status = NodeResult.Status
+# Also used through this module by services, the sweeper, tests and benchmarks.
+__all__ = ["Outcome", "chain_graph", "node_outcome", "resolver"]
 
-
-def resolver() -> Resolver:
-    """The registry's resolver (imported late: registry loads models lazily)."""
-    from registry.resolver import RegistryResolver
-
-    return RegistryResolver()
-
-
-@functools.lru_cache(maxsize=128)
-def chain_graph(chain_version_id: int) -> Graph:
-    """The loaded graph of a chain version (versions never change once saved)."""
-    from builder.models import ChainVersion
-
-    document = ChainVersion.objects.values_list("document", flat=True).get(
-        id=chain_version_id
-    )
-    return load(document)
+#: A worker goes on with a successor it claimed itself (no broker round trip)
+#: only while the task that woke it is younger than this.
+HOP_SECONDS = 60.0
 
 
 def _enqueue(node_result_id: int, countdown: float | None = None) -> None:
@@ -71,27 +50,100 @@ def _enqueue(node_result_id: int, countdown: float | None = None) -> None:
 
 
 # Scheduling ----------------------------------------------------------------------
+@dataclass
+class Hop:
+    """A successor this process claimed to run next, with its parents' outputs."""
+
+    node_result: NodeResult
+    parents: dict[str, tuple[int, str, str]]
+
+
+_ROW_FIELDS = (
+    "id",
+    "run_id",
+    "node_id",
+    "status",
+    "kind",
+    "cache_key",
+    "model_name",
+    "model_version",
+    "model_sha256",
+    "attempts",
+    "artifact__id",
+    "artifact__key",
+    "artifact__path",
+)
+
+
 def ready_successors(run_id: int, chain_version_id: int) -> list[str]:
     """Claim PENDING->QUEUED the nodes whose inputs are all done; enqueue each once."""
+    return hand_on(run_id, chain_version_id)[0]
+
+
+def hand_on(
+    run_id: int, chain_version_id: int, *, hop: bool = False
+) -> tuple[list[str], Hop | None, set[str]]:
+    """Claim the ready nodes (one of them PENDING->RUNNING for this process to
+    run next when ``hop``, the others PENDING->QUEUED and enqueued).
+
+    Returns the claimed nodes, the one kept here, and every node's status after.
+    """
     rows = list(
-        NodeResult.objects.filter(run_id=run_id).values_list("id", "node_id", "status")
+        NodeResult.objects.filter(run_id=run_id)
+        .select_related("artifact")
+        .only(*_ROW_FIELDS)
     )
-    done = {node for _, node, status in rows if status in NodeResult.DONE}
-    pending = {node: pk for pk, node, status in rows if status == Status.PENDING}
-    among = {node for _, node, _ in rows}
-    claimed = []
-    for node in ready(chain_graph(chain_version_id), done, among):
-        if node in pending and _claim_pending(pending[node]):
-            claimed.append(node)
-    return claimed
+    by_node = {r.node_id: r for r in rows}
+    done = {r.node_id for r in rows if r.status in NodeResult.DONE}
+    pending = [
+        node
+        for node in ready(chain_graph(chain_version_id), done, set(by_node))
+        if by_node[node].status == Status.PENDING
+    ]
+    kept = _hop_claim(by_node[pending[0]], by_node) if hop and pending else None
+    rest = [n for n in pending if kept is None or n != kept.node_result.node_id]
+    claimed = _claim_pending([by_node[n].id for n in rest])
+    statuses = {r.status for r in rows}
+    if kept is not None:
+        statuses.add(Status.RUNNING)
+    if claimed:
+        statuses.add(Status.QUEUED)
+    names = ([kept.node_result.node_id] if kept else []) + (rest if claimed else [])
+    return names, kept, statuses
 
 
-def _claim_pending(node_result_id: int) -> bool:
-    count = NodeResult.objects.filter(id=node_result_id, status=Status.PENDING).update(
+def _hop_claim(row: NodeResult, by_node: dict[str, NodeResult]) -> Hop | None:
+    now = timezone.now()
+    lease = timedelta(seconds=settings.CATENA_NODE_LEASE_SECONDS)
+    count = NodeResult.objects.filter(id=row.id, status=Status.PENDING).update(
+        status=Status.RUNNING,
+        attempts=F("attempts") + 1,
+        queued_at=now,
+        started_at=now,
+        lease_expires_at=now + lease,
+    )
+    if not count:
+        return None
+    row.status, row.attempts = Status.RUNNING, row.attempts + 1
+    parents = {
+        node: (r.artifact.id, r.artifact.key, r.artifact.path)
+        for node, r in by_node.items()
+        if r.artifact is not None
+    }
+    return Hop(node_result=row, parents=parents)
+
+
+def _claim_pending(ids: list[int]) -> bool:
+    if not ids:
+        return False
+    count = NodeResult.objects.filter(id__in=ids, status=Status.PENDING).update(
         status=Status.QUEUED, queued_at=timezone.now()
     )
     if count:
-        _enqueue(node_result_id)
+        # Under the run lock these were all PENDING; should a cancel have
+        # raced in, a message for a node no longer QUEUED is a no-op.
+        for node_result_id in ids:
+            _enqueue(node_result_id)
     return bool(count)
 
 
@@ -100,16 +152,23 @@ def run_lock(run_id: int) -> None:
 
     Two parents finishing at once each read their siblings' statuses after
     taking this lock, so the later one sees the earlier one's commit and the
-    child is claimed exactly once, by whichever comes second.
+    child is claimed exactly once, by whichever comes second. SQLite has no
+    row locks: its write transactions (BEGIN IMMEDIATE) are serialized already.
     """
-    Run.objects.select_for_update().filter(id=run_id).values_list("id").first()
+    if connection.features.has_select_for_update:
+        Run.objects.select_for_update().filter(id=run_id).values_list("id").first()
 
 
-def run_finish_if_done(run_id: int) -> str | None:
-    """Give the run its final status once no node is pending, queued or running."""
-    statuses = set(
-        NodeResult.objects.filter(run_id=run_id).values_list("status", flat=True)
-    )
+def run_finish_if_done(run_id: int, statuses: set[str] | None = None) -> str | None:
+    """Give the run its final status once no node is pending, queued or running.
+
+    ``statuses`` are the run's node statuses when the caller has just read them
+    (under the run lock).
+    """
+    if statuses is None:
+        statuses = set(
+            NodeResult.objects.filter(run_id=run_id).values_list("status", flat=True)
+        )
     if statuses & set(NodeResult.ACTIVE):
         return None
     final, error = Run.Status.SUCCEEDED, ""
@@ -135,10 +194,16 @@ def _first_error(run_id: int) -> str:
 
 # One node ------------------------------------------------------------------------
 def node_execute(node_result_id: int) -> None:
-    """Run (or reuse) one claimed node; the body of the Celery task."""
+    """Run (or reuse) one claimed node, then any successor it kept; the task body."""
     _connections_refresh()
     try:
-        _node_execute(node_result_id)
+        node_result = node_claim(node_result_id)
+        started = time.monotonic()
+        hop: Hop | None = None
+        while node_result is not None:
+            more = time.monotonic() - started < HOP_SECONDS
+            hop = node_run(node_result, parents=hop.parents if hop else None, hop=more)
+            node_result = hop.node_result if hop else None
     finally:
         _connections_refresh()
 
@@ -146,18 +211,28 @@ def node_execute(node_result_id: int) -> None:
 def _connections_refresh() -> None:
     # What Django does around a request: keep a healthy connection for
     # CONN_MAX_AGE, drop a broken or old one (Celery is told not to close it).
-    # Never inside a transaction (a caller's, or a test's).
-    if not connection.in_atomic_block:
-        close_old_connections()
-
-
-def _node_execute(node_result_id: int) -> None:
-    node_result = node_claim(node_result_id)
-    if node_result is None:
+    # Never inside a transaction (a caller's, or a test's). A worker's SQLite
+    # connection is a file handle: it is kept across nodes unless broken
+    # (closing one in WAL mode costs a checkpoint).
+    if connection.in_atomic_block:
         return
+    if connection.vendor == "sqlite" and not connection.settings_dict["CONN_MAX_AGE"]:
+        if connection.connection is not None and not connection.is_usable():
+            connection.close()
+        return
+    close_old_connections()
+
+
+def node_run(
+    node_result: NodeResult,
+    *,
+    parents: dict[str, tuple[int, str, str]] | None = None,
+    hop: bool = False,
+) -> Hop | None:
+    """Compute or reuse a RUNNING node and record it; a successor kept, if any."""
     with Heartbeat(node_result.id):
         try:
-            outcome = node_outcome(node_result)
+            outcome = node_outcome(node_result, parents)
         except StepTransientError as exc:
             node_result_transient(node_result=node_result, exc=exc)
         except Exception as exc:  # noqa: BLE001 - every failure is recorded
@@ -167,7 +242,8 @@ def _node_execute(node_result_id: int) -> None:
                 tb="".join(traceback.format_exception(exc)),
             )
         else:
-            node_done(node_result=node_result, outcome=outcome)
+            return node_done(node_result=node_result, outcome=outcome, hop=hop)
+    return None
 
 
 def _message(exc: BaseException) -> str:
@@ -203,98 +279,14 @@ def node_claim(node_result_id: int) -> NodeResult | None:
     return node_result
 
 
-@dataclass
-class Outcome:
-    """A node's output: a stored artifact (reused), or a file just written."""
+def node_done(
+    *, node_result: NodeResult, outcome: Outcome, hop: bool = False
+) -> Hop | None:
+    """Record the output and claim the successors that became ready: one commit.
 
-    artifact: Artifact | None = None
-    fields: dict[str, Any] = field(default_factory=dict)
-    parent_ids: list[int] = field(default_factory=list)
-    seconds: float = 0.0
-
-    @property
-    def reused(self) -> bool:
-        return self.artifact is not None
-
-
-def node_outcome(node_result: NodeResult) -> Outcome:
-    """The node's stored output, or its output computed now and written to a file."""
-    run = node_result.run
-    if run.reuse:
-        stored = artifact_get(key=node_result.cache_key)
-        if stored is not None:
-            return Outcome(artifact=stored)
-    graph = chain_graph(run.chain_version_id)
-    parents = _parents(node_result, graph)
-    inputs = artifact_load(artifact=run.input) if node_result.kind == "input" else None
-    resolved = _resolved(node_result)
-    start = time.perf_counter()
-    frames = {node: frame for node, (_, frame) in parents.items()}
-    output = run_node(graph, node_result.node_id, frames, resolved, inputs)
-    seconds = time.perf_counter() - start
-    return Outcome(
-        fields=artifact_write(key=node_result.cache_key, df=output),
-        parent_ids=[artifact_id for artifact_id, _ in parents.values()],
-        seconds=seconds,
-    )
-
-
-def _parents(node_result: NodeResult, graph: Graph) -> dict[str, tuple[int, Any]]:
-    ids = graph.parents[node_result.node_id]
-    results = NodeResult.objects.filter(
-        run_id=node_result.run_id, node_id__in=ids
-    ).select_related("artifact")
-    by_node = {r.node_id: r for r in results}
-    frames: dict[str, tuple[int, pd.DataFrame]] = {}
-    for node in ids:
-        parent = by_node[node]
-        if parent.artifact is None:
-            raise StepError(node_result.node_id, _gone(node))
-        try:
-            frames[node] = (
-                parent.artifact.id,
-                artifact_load(artifact=parent.artifact),
-            )
-        except FileNotFoundError as exc:
-            raise StepError(node_result.node_id, _gone(node)) from exc
-    return frames
-
-
-def _gone(node: str) -> str:
-    return (
-        f"the stored output of {node!r} is gone (forgotten or deleted); "
-        "start a new run to compute it again"
-    )
-
-
-#: Resolved exact versions kept per process: (name, version, sha256) -> model.
-_resolved_models: dict[tuple[str, int, str], tuple[float, ResolvedModel]] = {}
-RESOLVED_TTL_SECONDS = 60.0
-
-
-def _resolved(node_result: NodeResult) -> dict[str, ResolvedModel]:
-    if not node_result.model_name:
-        return {}
-    ref = (
-        node_result.model_name,
-        node_result.model_version or 0,
-        node_result.model_sha256,
-    )
-    kept = _resolved_models.get(ref)
-    if kept is not None and kept[0] > time.monotonic():
-        return {node_result.node_id: kept[1]}
-    model = resolver().resolve(node_result.model_name, node_result.model_version or 0)
-    if model.sha256 != node_result.model_sha256:
-        message = f"model {model.name!r} v{model.version} changed since the run started"
-        raise StepError(node_result.node_id, message)
-    # An exact version's file never changes (its sha256 is in the key); only
-    # its trust could, hence the short life.
-    _resolved_models[ref] = (time.monotonic() + RESOLVED_TTL_SECONDS, model)
-    return {node_result.node_id: model}
-
-
-def node_done(*, node_result: NodeResult, outcome: Outcome) -> None:
-    """Record the output and claim the successors that became ready: one commit."""
+    With ``hop``, one ready successor is claimed RUNNING (leased) for this
+    process to run next; the others are queued for any worker.
+    """
     with transaction.atomic():
         run_lock(node_result.run_id)
         artifact = outcome.artifact or artifact_record(
@@ -303,6 +295,7 @@ def node_done(*, node_result: NodeResult, outcome: Outcome) -> None:
             run=node_result.run,
             node_id=node_result.node_id,
             parent_ids=outcome.parent_ids,
+            known=outcome.known,
         )
         status = Status.REUSED if outcome.reused else Status.SUCCEEDED
         source_id = artifact.run_id if outcome.reused else None
@@ -320,9 +313,16 @@ def node_done(*, node_result: NodeResult, outcome: Outcome) -> None:
             error="",
             traceback="",
         )
-        version_id = node_result.run.chain_version_id
-        if not (count and ready_successors(node_result.run_id, version_id)):
+        if not count:
             run_finish_if_done(node_result.run_id)
+            return None
+        version_id = node_result.run.chain_version_id
+        claimed, kept, statuses = hand_on(node_result.run_id, version_id, hop=hop)
+        if not claimed:
+            run_finish_if_done(node_result.run_id, statuses)
+    if kept is not None:
+        kept.node_result.run = node_result.run
+    return kept
 
 
 def node_result_fail(*, node_result: NodeResult, message: str, tb: str = "") -> None:

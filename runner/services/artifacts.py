@@ -27,6 +27,8 @@ HISTOGRAM_SAMPLE = 20_000
 #: so a node running where its parent ran skips reading the parent's file.
 RECENT_TABLES = 16
 RECENT_CELLS = 5_000_000
+#: Passed as ``known`` when the caller has just seen that no row holds the key.
+ABSENT = object()
 
 
 def artifact_path(key: str) -> str:
@@ -224,10 +226,15 @@ def artifact_record(
     run: Run | None = None,
     node_id: str = "",
     parent_ids: Iterable[int] = (),
+    known: Any = None,
 ) -> Artifact:
-    """The row of a written file (created once per key), linked to its parents."""
-    existing = Artifact.objects.filter(key=key).first()
-    if existing is not None:
+    """The row of a written file (created once per key), linked to its parents.
+
+    ``known`` is the row the caller found under ``key`` (or ``ABSENT``), which
+    saves looking again; a row created meanwhile is still found (unique key).
+    """
+    existing = Artifact.objects.filter(key=key).first() if known is None else known
+    if isinstance(existing, Artifact):
         # A row whose file had gone missing: the file is back; keep its history.
         return existing
     try:

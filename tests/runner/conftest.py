@@ -18,7 +18,7 @@ from registry.services import (
     model_version_trust,
     registered_model_create,
 )
-from runner import execute
+from runner import compute, execute
 from runner.models import Dataset
 from runner.services.artifacts import recent_tables
 from runner.services.datasets import dataset_create_from_frame
@@ -93,7 +93,7 @@ def dataset_make(*, owner: Any, rows: int = 5, name: str = "xy") -> Dataset:
 def _graph_cache_clear() -> Iterator[None]:
     """Test databases reuse ids after a rollback; versions never change in life."""
     execute.chain_graph.cache_clear()
-    execute._resolved_models.clear()
+    compute._resolved_models.clear()
     recent_tables.clear()
     yield
     execute.chain_graph.cache_clear()
@@ -111,21 +111,31 @@ def media(settings, tmp_path):
 def drain(media) -> Iterator[Callable[[], int]]:
     """Capture enqueued node ids and run them in this process, in order.
 
-    Only the hand-off to the broker is replaced; claiming, leases, storing and
-    scheduling are the real code.
+    Only the hand-off to the broker is replaced; claiming, leases, storing,
+    scheduling and the hop to a successor this process claimed are the real
+    code. Returns how many nodes ran (delivered or hopped to).
     """
     queue: list[int] = []
+    runs: list[int] = []
+    node_run = execute.node_run
 
     def enqueue(node_result_id: int, countdown: float | None = None) -> None:
         queue.append(node_result_id)
 
+    def counted(node_result: Any, **kwargs: Any) -> Any:
+        runs.append(node_result.id)
+        return node_run(node_result, **kwargs)
+
     def run_all() -> int:
-        count = 0
+        runs.clear()
         while queue:
             execute.node_execute(queue.pop(0))
-            count += 1
-        return count
+        return len(runs)
 
-    with mock.patch.object(execute, "_enqueue", side_effect=enqueue, autospec=True):
+    with (
+        mock.patch.object(execute, "_enqueue", side_effect=enqueue, autospec=True),
+        mock.patch.object(execute, "node_run", side_effect=counted),
+    ):
         run_all.queue = queue  # type: ignore[attr-defined]
+        run_all.runs = runs  # type: ignore[attr-defined]
         yield run_all

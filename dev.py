@@ -29,6 +29,7 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / "python"
 POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/catena"
 REDIS_URL = "redis://127.0.0.1:6379/15"
+MYPY_PATHS = ("catena", "config", "registry", "builder", "runner")
 
 
 def say(message: str) -> None:
@@ -162,7 +163,7 @@ def test(args: argparse.Namespace) -> int:
         failed |= code != 0
         for key in totals:
             totals[key] += counts.get(key, 0)
-    say("lint: " + ("ok" if lint == 0 else "FAILED (ruff)"))
+    say("lint and types: " + ("ok" if lint == 0 else "FAILED (ruff or mypy)"))
     say(f"editor build and unit tests: {frontend}")
     bad = totals["failed"] + totals["errors"]
     print(f"total: {totals['passed']} passed, {bad} failed")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from drf_spectacular.openapi import AutoSchema
 
@@ -14,9 +14,10 @@ class CatenaAutoSchema(AutoSchema):
     style guide's rule), so the class name alone would clash across APIs.
     """
 
-    def get_serializer_name(self, serializer: Any, direction: str) -> str:
-        cls = serializer.__class__
-        owner, _, name = cls.__qualname__.rpartition(".")
+    def get_serializer_name(
+        self, serializer: Any, direction: Literal["request", "response"]
+    ) -> str:
+        owner, _, name = type(serializer).__qualname__.rpartition(".")
         if owner:
             return owner.replace(".", "") + name.removesuffix("Serializer")
         return str(super().get_serializer_name(serializer, direction))

@@ -404,15 +404,16 @@ def _coverage_check(manifest: dict[str, Any]) -> None:
 
 
 def _files_check(bundle: Bundle) -> None:
-    """Every model the registry lacks must come with a file of the right sha256."""
+    """Every model file the bundle carries must match its sha256, and every
+    model the registry lacks must come with one: a corrupt bundle is refused
+    even when the registry already holds the right file."""
     missing: list[str] = []
     for entry in bundle.manifest["models"]:
-        if _local_version(entry) is not None:
-            continue
         data = bundle.read(entry.get("file") or "")
         label = f"{entry['name']} v{entry['version']}"
         if data is None:
-            missing.append(label)
+            if _local_version(entry) is None:
+                missing.append(label)
             continue
         digest = hashlib.sha256(data).hexdigest()
         if digest != entry["sha256"]:

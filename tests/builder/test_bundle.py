@@ -267,3 +267,21 @@ def test_a_raw_body_over_the_limit_is_refused(api, saved, settings):
     assert response.status_code == 413
     assert response.json()["extra"]["limit"] == "body"
     assert Chain.objects.count() == 1
+
+
+def test_a_tampered_file_is_refused_even_when_its_model_is_present(api, saved):
+    def corrupt(members):
+        name = next(n for n in members if n.startswith("models/"))
+        members[name] = members[name] + b"tampered"
+        return members
+
+    before = (Chain.objects.count(), ChainVersion.objects.count(), registry_rows())
+    response = upload(api, rezip(zip_of(api), corrupt), "?name=copy")
+    assert response.status_code == 400
+    assert "sha256" in response.json()["message"]
+    assert response.json()["extra"]["model"] == "sales-ridge"
+    assert (
+        Chain.objects.count(),
+        ChainVersion.objects.count(),
+        registry_rows(),
+    ) == before

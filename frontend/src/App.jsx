@@ -283,12 +283,25 @@ function Editor({ initialDocument, config, initialVersion, title }) {
 
   // Drafts: localStorage at once, the server a moment later ----------------------------
   const draftRestored = useRef(false);
+  // Whether the server may hold a draft of this user's: an edit undone back to the
+  // saved version must not come back as a "restored draft" on the next open.
+  const serverDraft = useRef(false);
   const [restoredDraft, setRestoredDraft] = useState(false);
   useEffect(() => {
     if (readOnly || !draftRestored.current) return undefined;
     if (!dirty) {
       localStorage.removeItem(draftKey(chain));
-      return undefined;
+      if (!chain || !serverDraft.current) return undefined;
+      const timer = setTimeout(() => {
+        api
+          .del(urls.draft(chain))
+          .then(() => {
+            serverDraft.current = false;
+            stats.current.draftKey = null;
+          })
+          .catch(() => {});
+      }, DRAFT_DELAY);
+      return () => clearTimeout(timer);
     }
     const timer = setTimeout(() => {
       const d = toDocument(nodesRef.current, edgesRef.current);
@@ -301,6 +314,7 @@ function Editor({ initialDocument, config, initialVersion, title }) {
         api
           .put(urls.draft(chain), { document: d, base_number: version || null })
           .then(() => {
+            serverDraft.current = true;
             stats.current.drafts += 1;
             stats.current.draftKey = canonical(d);
           })
@@ -320,7 +334,10 @@ function Editor({ initialDocument, config, initialVersion, title }) {
         try {
           const data = await api.get(urls.draft(config.chain));
           const d = data && (data.document || (data.draft && data.draft.document));
-          if (d) server = { document: d, at: Date.parse(data.updated || 0) || 0, base: data.base_number };
+          if (d) {
+            server = { document: d, at: Date.parse(data.updated || 0) || 0, base: data.base_number };
+            serverDraft.current = true;
+          }
         } catch (err) {
           server = null;
         }
@@ -347,6 +364,7 @@ function Editor({ initialDocument, config, initialVersion, title }) {
   const discardDraft = useCallback(() => {
     localStorage.removeItem(draftKey(chain));
     if (chain) api.del(urls.draft(chain)).catch(() => {});
+    serverDraft.current = false;
     record();
     load(initialDocument, new Set());
     setRestoredDraft(false);
@@ -369,7 +387,11 @@ function Editor({ initialDocument, config, initialVersion, title }) {
   // The debounced draft may not have been written yet when the tab goes away.
   const leaving = useRef(null);
   leaving.current = () => {
-    if (!dirtyRef.current || !draftRestored.current) return;
+    if (!draftRestored.current) return;
+    if (!dirtyRef.current) {
+      if (chain && serverDraft.current) api.del(urls.draft(chain), { keepalive: true }).catch(() => {});
+      return;
+    }
     const d = toDocument(nodesRef.current, edgesRef.current);
     if (stats.current.draftKey === canonical(d)) return;
     try {
@@ -695,6 +717,11 @@ function Editor({ initialDocument, config, initialVersion, title }) {
       setSavedKey(key);
       localStorage.removeItem(draftKey(target));
       setRestoredDraft(false);
+      if (!(res && res.unchanged)) {
+        // A new version removes the user's draft on the server.
+        serverDraft.current = false;
+        stats.current.draftKey = null;
+      }
       if (res && res.unchanged) {
         const n = res.number ?? res.version ?? version;
         say(`No changes since version ${n}: nothing saved.`);

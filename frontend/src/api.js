@@ -43,7 +43,7 @@ export function makeApi(config) {
     get: (url) => call("GET", url),
     post: (url, body) => call("POST", url, body ?? {}),
     put: (url, body, options) => call("PUT", url, body ?? {}, options),
-    del: (url) => call("DELETE", url),
+    del: (url, options) => call("DELETE", url, undefined, options),
   };
 }
 

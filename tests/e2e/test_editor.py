@@ -283,6 +283,36 @@ def test_reload_restores_the_draft_and_leaving_asks_first(page, demo_models):
     shoot(page, "09-draft-restored")
 
 
+def test_undoing_back_to_the_saved_version_leaves_no_draft_to_restore(
+    page, demo_models
+):
+    iris_chain(page_user(page))
+    open_editor(page, "iris")
+    saved = document(page)
+    node(page, "out").click()
+    page.keyboard.press("Delete")
+    page.wait_for_function("window.catenaEditor.draftSaved()")
+    drafts = ChainDraft.objects.filter(chain__name="iris")
+    assert drafts.count() == 1
+
+    page.locator(".react-flow__pane").click(position={"x": 20, "y": 20})
+    page.keyboard.press("Control+z")
+    assert document(page) == saved
+    expect(page.get_by_test_id("unsaved")).to_have_count(0)
+    for _ in range(100):
+        if not drafts.exists():
+            break
+        time.sleep(0.05)
+    assert not drafts.exists()
+
+    page.reload()
+    page.wait_for_function("window.catenaEditor !== undefined")
+    settle(page)
+    assert document(page) == saved
+    expect(page.locator(".draft-note")).to_have_count(0)
+    expect(page.get_by_test_id("unsaved")).to_have_count(0)
+
+
 def open_editor_after_reload(page):
     page.wait_for_function("window.catenaEditor !== undefined")
     expect(page.locator(".draft-note")).to_be_visible()

@@ -17,6 +17,7 @@ from catena.errors import StepError
 from catena.executor import run_node
 from catena.graph import Graph, load
 from catena.resolving import ResolvedModel, Resolver
+from runner import sql
 from runner.models import Artifact, NodeResult
 from runner.services.artifacts import (
     ABSENT,
@@ -74,10 +75,14 @@ def node_outcome(
     run = node_result.run
     known = None
     if run.reuse:
-        stored = Artifact.objects.filter(key=node_result.cache_key).first()
-        if stored is not None and artifact_file_exists(stored):
-            return Outcome(artifact=stored)
-        known = ABSENT if stored is None else stored
+        found = sql.artifact_found(node_result.cache_key)
+        if found is None:
+            known = ABSENT
+        else:
+            stored = Artifact.objects.get(id=found[0])
+            if artifact_file_exists(stored):
+                return Outcome(artifact=stored)
+            known = stored
     graph = chain_graph(run.chain_version_id)
     frames = _parent_frames(node_result, graph, parents)
     inputs = artifact_load(artifact=run.input) if node_result.kind == "input" else None
@@ -101,7 +106,7 @@ def _parent_frames(
 ) -> dict[str, tuple[int, pd.DataFrame]]:
     ids = graph.parents[node_result.node_id]
     if parents is None or not set(ids) <= set(parents):
-        parents = parent_artifacts(node_result.run_id, ids)
+        parents = sql.parent_artifacts(node_result.run_id, ids)
     frames: dict[str, tuple[int, pd.DataFrame]] = {}
     for node in ids:
         if node not in parents:
@@ -113,14 +118,6 @@ def _parent_frames(
             raise StepError(node_result.node_id, _gone(node)) from exc
         frames[node] = (artifact_id, table)
     return frames
-
-
-def parent_artifacts(run_id: int, nodes: list[str]) -> dict[str, tuple[int, str, str]]:
-    """node id -> (artifact id, key, path) of those nodes of a run that have one."""
-    rows = NodeResult.objects.filter(
-        run_id=run_id, node_id__in=nodes, artifact__isnull=False
-    ).values_list("node_id", "artifact_id", "artifact__key", "artifact__path")
-    return {node: (pk, key, path) for node, pk, key, path in rows}
 
 
 def _gone(node: str) -> str:

@@ -12,16 +12,16 @@ import logging
 import time
 import traceback
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from catena.errors import CatenaError, StepError, StepTransientError
 from catena.graph import Graph
 from catena.scheduling import ready
+from runner import sql
 from runner.compute import Outcome, chain_graph, node_outcome, resolver
 from runner.leases import Heartbeat
 from runner.models import NodeResult, Run
@@ -58,23 +58,6 @@ class Hop:
     parents: dict[str, tuple[int, str, str]]
 
 
-_ROW_FIELDS = (
-    "id",
-    "run_id",
-    "node_id",
-    "status",
-    "kind",
-    "cache_key",
-    "model_name",
-    "model_version",
-    "model_sha256",
-    "attempts",
-    "artifact__id",
-    "artifact__key",
-    "artifact__path",
-)
-
-
 def ready_successors(run_id: int, chain_version_id: int) -> list[str]:
     """Claim PENDING->QUEUED the nodes whose inputs are all done; enqueue each once."""
     return hand_on(run_id, chain_version_id)[0]
@@ -88,22 +71,18 @@ def hand_on(
 
     Returns the claimed nodes, the one kept here, and every node's status after.
     """
-    rows = list(
-        NodeResult.objects.filter(run_id=run_id)
-        .select_related("artifact")
-        .only(*_ROW_FIELDS)
-    )
-    by_node = {r.node_id: r for r in rows}
-    done = {r.node_id for r in rows if r.status in NodeResult.DONE}
+    by_node = {r.node_id: (r, ref) for r, ref in sql.run_nodes(run_id)}
+    done = {node for node, (r, _) in by_node.items() if r.status in NodeResult.DONE}
     pending = [
         node
         for node in ready(chain_graph(chain_version_id), done, set(by_node))
-        if by_node[node].status == Status.PENDING
+        if by_node[node][0].status == Status.PENDING
     ]
-    kept = _hop_claim(by_node[pending[0]], by_node) if hop and pending else None
+    now = timezone.now()
+    kept = _hop_claim(pending[0], by_node, now) if hop and pending else None
     rest = [n for n in pending if kept is None or n != kept.node_result.node_id]
-    claimed = _claim_pending([by_node[n].id for n in rest])
-    statuses = {r.status for r in rows}
+    claimed = _claim_pending([by_node[n][0].id for n in rest], now)
+    statuses = {r.status for r, _ in by_node.values()}
     if kept is not None:
         statuses.add(Status.RUNNING)
     if claimed:
@@ -112,33 +91,23 @@ def hand_on(
     return names, kept, statuses
 
 
-def _hop_claim(row: NodeResult, by_node: dict[str, NodeResult]) -> Hop | None:
-    now = timezone.now()
-    lease = timedelta(seconds=settings.CATENA_NODE_LEASE_SECONDS)
-    count = NodeResult.objects.filter(id=row.id, status=Status.PENDING).update(
-        status=Status.RUNNING,
-        attempts=F("attempts") + 1,
-        queued_at=now,
-        started_at=now,
-        lease_expires_at=now + lease,
-    )
-    if not count:
+def _hop_claim(
+    node: str,
+    by_node: dict[str, tuple[NodeResult, tuple[int, str, str] | None]],
+    now: datetime,
+) -> Hop | None:
+    lease_expires = now + timedelta(seconds=settings.CATENA_NODE_LEASE_SECONDS)
+    row = by_node[node][0]
+    if not sql.node_hop_claim(row.id, now, lease_expires):
         return None
     row.status, row.attempts = Status.RUNNING, row.attempts + 1
-    parents = {
-        node: (r.artifact.id, r.artifact.key, r.artifact.path)
-        for node, r in by_node.items()
-        if r.artifact is not None
-    }
+    row.started_at, row.lease_expires_at = now, lease_expires
+    parents = {n: ref for n, (_, ref) in by_node.items() if ref is not None}
     return Hop(node_result=row, parents=parents)
 
 
-def _claim_pending(ids: list[int]) -> bool:
-    if not ids:
-        return False
-    count = NodeResult.objects.filter(id__in=ids, status=Status.PENDING).update(
-        status=Status.QUEUED, queued_at=timezone.now()
-    )
+def _claim_pending(ids: list[int], now: datetime) -> bool:
+    count = sql.nodes_queue(ids, now)
     if count:
         # Under the run lock these were all PENDING; should a cancel have
         # raced in, a message for a node no longer QUEUED is a no-op.
@@ -155,8 +124,7 @@ def run_lock(run_id: int) -> None:
     child is claimed exactly once, by whichever comes second. SQLite has no
     row locks: its write transactions (BEGIN IMMEDIATE) are serialized already.
     """
-    if connection.features.has_select_for_update:
-        Run.objects.select_for_update().filter(id=run_id).values_list("id").first()
+    sql.run_lock(run_id)
 
 
 def run_finish_if_done(run_id: int, statuses: set[str] | None = None) -> str | None:
@@ -257,25 +225,14 @@ def _message(exc: BaseException) -> str:
 def node_claim(node_result_id: int) -> NodeResult | None:
     """QUEUED -> RUNNING with a lease; None when another delivery got there first."""
     now = timezone.now()
-    lease = timedelta(seconds=settings.CATENA_NODE_LEASE_SECONDS)
+    lease_expires = now + timedelta(seconds=settings.CATENA_NODE_LEASE_SECONDS)
     with transaction.atomic():
-        count = NodeResult.objects.filter(
-            id=node_result_id, status=Status.QUEUED
-        ).update(
-            status=Status.RUNNING,
-            attempts=F("attempts") + 1,
-            started_at=now,
-            lease_expires_at=now + lease,
-        )
-        if not count:
+        node_result = sql.node_claim_queued(node_result_id, now, lease_expires)
+        if node_result is None:
             return None
-        node_result = NodeResult.objects.select_related("run", "run__input").get(
-            id=node_result_id
-        )
+        node_result.run = sql.run_of(node_result.run_id)
         if node_result.run.status == Run.Status.QUEUED:
-            Run.objects.filter(id=node_result.run_id, status=Run.Status.QUEUED).update(
-                status=Run.Status.RUNNING, started_at=now
-            )
+            sql.run_start_if_queued(node_result.run_id, now)
     return node_result
 
 
@@ -299,19 +256,13 @@ def node_done(
         )
         status = Status.REUSED if outcome.reused else Status.SUCCEEDED
         source_id = artifact.run_id if outcome.reused else None
-        count = NodeResult.objects.filter(
-            id=node_result.id, status=Status.RUNNING
-        ).update(
+        count = sql.node_record(
+            node_result.id,
             status=status,
             artifact=artifact,
             reused_from_id=source_id,
-            rows=artifact.rows,
-            schema=artifact.schema,
             seconds=outcome.seconds,
-            finished_at=timezone.now(),
-            lease_expires_at=None,
-            error="",
-            traceback="",
+            now=timezone.now(),
         )
         if not count:
             run_finish_if_done(node_result.run_id)

@@ -13,9 +13,10 @@ import numpy as np
 import pandas as pd
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from catena.schema import dtype_of_numpy
+from runner import sql
 from runner.models import Artifact, Run
 
 PREVIEW_ROWS = 20
@@ -237,21 +238,17 @@ def artifact_record(
     if isinstance(existing, Artifact):
         # A row whose file had gone missing: the file is back; keep its history.
         return existing
-    try:
-        with transaction.atomic():
-            artifact = Artifact(key=key, run=run, node_id=node_id, **fields)
-            # The unique key is the database's to enforce (IntegrityError below)
-            # and the run row is locked by the caller: two queries saved per node.
-            artifact.full_clean(exclude=["run"], validate_unique=False)
-            artifact.save()
-            links = Artifact.parents.through
-            links.objects.bulk_create(
-                links(from_artifact_id=artifact.id, to_artifact_id=parent)
-                for parent in set(parent_ids)
-            )
-            return artifact
-    except IntegrityError:
-        return Artifact.objects.get(key=key)
+    artifact = Artifact(key=key, run=run, node_id=node_id, **fields)
+    # The unique key is the database's to enforce (ON CONFLICT below) and the
+    # run row is locked by the caller: two queries saved per node.
+    artifact.full_clean(exclude=["run"], validate_unique=False)
+    with transaction.atomic(savepoint=False):
+        artifact.id = sql.artifact_insert(artifact)
+        if artifact.id is None:
+            # Another process stored the same key meanwhile; its table is equal.
+            return Artifact.objects.get(key=key)
+        sql.artifact_parents_link(artifact.id, sorted(set(parent_ids)))
+    return artifact
 
 
 def artifact_put(

@@ -116,11 +116,13 @@ def drain(media) -> Iterator[Callable[[], int]]:
     code. Returns how many nodes ran (delivered or hopped to).
     """
     queue: list[int] = []
+    sent: list[int] = []
     runs: list[int] = []
     node_run = execute.node_run
 
     def enqueue(node_result_id: int, countdown: float | None = None) -> None:
         queue.append(node_result_id)
+        sent.append(node_result_id)
 
     def counted(node_result: Any, **kwargs: Any) -> Any:
         runs.append(node_result.id)
@@ -138,4 +140,5 @@ def drain(media) -> Iterator[Callable[[], int]]:
     ):
         run_all.queue = queue  # type: ignore[attr-defined]
         run_all.runs = runs  # type: ignore[attr-defined]
+        run_all.sent = sent  # type: ignore[attr-defined]
         yield run_all

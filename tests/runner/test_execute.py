@@ -120,3 +120,42 @@ def test_the_django_store_keeps_a_table_once_and_misses_a_missing_file(media):
     default_storage.delete(Artifact.objects.get().path)
     recent_tables.clear()
     assert store.get("k" * 64) is None
+
+
+def test_a_worker_goes_on_with_a_successor_it_claimed_without_a_message(owner, drain):
+    version = chain_version_make(owner=owner, document=fan_doc())
+    run = run_start(chain_version=version, user=owner, rows=[{"x": 1.0, "y": 2.0}])
+    assert drain() == 5
+    # One message woke the input node; of the fan-out's two branches one went on
+    # in the same worker and one was queued; the fan-in and out followed on.
+    assert len(drain.sent) == 2
+    assert run.nodes.filter(attempts=1).count() == 5
+    assert run.nodes.filter(queued_at__isnull=False).count() == 5
+    run.refresh_from_db()
+    assert run.status == Run.Status.SUCCEEDED
+
+
+def test_a_successor_is_not_run_on_when_the_task_is_old(owner, drain, monkeypatch):
+    from runner import execute
+
+    monkeypatch.setattr(execute, "HOP_SECONDS", 0.0)
+    version = chain_version_make(owner=owner, document=linear_doc())
+    run = run_start(chain_version=version, user=owner, rows=[{"x": 1.0, "y": 2.0}])
+    assert drain() == 3
+    assert len(drain.sent) == 3
+    run.refresh_from_db()
+    assert run.status == Run.Status.SUCCEEDED
+
+
+def test_an_output_recorded_meanwhile_under_the_same_key_is_kept_once(media):
+    import pandas as pd
+
+    from runner.services.artifacts import ABSENT, artifact_put, artifact_record
+
+    table = pd.DataFrame({"a": [1.5]})
+    first = artifact_put(key="q" * 64, df=table)
+    fields = {"path": first.path, "rows": 1, "size": first.size}
+    # The caller saw no row under the key before another process stored one.
+    again = artifact_record(key="q" * 64, fields=fields, known=ABSENT)
+    assert again.id == first.id
+    assert Artifact.objects.filter(key="q" * 64).count() == 1

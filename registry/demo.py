@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import platform
 import re
 import zipfile
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import sklearn
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
@@ -233,6 +235,10 @@ def _demo_install(*, demo: DemoModel, user: Any) -> bool:
         notes=DEMO_NOTE,
         sample=_csv(demo.sample),
         metrics=demo.metrics,
+        # Trained in this process: the versions it was saved with are ours.
+        python_version=platform.python_version(),
+        sklearn_version=sklearn.__version__,
+        numpy_version=np.__version__,
     )
     if not version.trusted:
         services.model_version_trust(

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import platform
+
 import numpy as np
 import pytest
+import sklearn
 from django.core.management import call_command
 
 from bench.reference_chain import direct, reference_doc, synthetic_sales
@@ -38,6 +41,19 @@ def test_demo_registers_sales_onnx_and_iris_models(installed):
     encoder = ModelVersion.objects.get(model__name="sales-encoder")
     assert encoder.signature["inputs"][2] == ["shape", "str"]
     assert encoder.signature["inputs"][4] == ["promo", "int"]
+
+
+def test_demo_versions_record_the_python_sklearn_and_numpy_they_were_saved_with(
+    installed,
+):
+    saved_with = set(
+        ModelVersion.objects.values_list(
+            "python_version", "sklearn_version", "numpy_version"
+        )
+    )
+    assert saved_with == {
+        (platform.python_version(), sklearn.__version__, np.__version__)
+    }
 
 
 def test_demo_trusts_exactly_the_tree_types_as_its_user(installed):

@@ -18,6 +18,7 @@ import {
   NODE_W,
   canonical,
   connectionProblem,
+  datasetsByFit,
   edgeId,
   flowEdge,
   flowNode,
@@ -166,6 +167,7 @@ function Editor({ initialDocument, config, initialVersion, title }) {
 
   const doc = useMemo(() => toDocument(nodes, edges), [nodes, edges]);
   const docKey = useMemo(() => canonical(doc), [doc]);
+  const runDatasets = useMemo(() => datasetsByFit(datasets, doc), [datasets, doc]);
   const graphOnly = useMemo(() => canonical({ nodes: doc.nodes, edges: doc.edges }), [doc]);
   const dirty = docKey !== savedKey;
 
@@ -801,7 +803,10 @@ function Editor({ initialDocument, config, initialVersion, title }) {
       .then((data) => {
         const list = listOf(data, "datasets");
         setDatasets(list);
-        if (list.length === 1) setDataset(String(list[0].id));
+        // The newest data set that fits the chain's input, else the only one.
+        const fitting = datasetsByFit(list, toDocument(nodesRef.current, edgesRef.current));
+        const first = fitting.find((d) => !d.lacks.length) || (list.length === 1 ? list[0] : null);
+        if (first) setDataset((current) => current || String(first.id));
       })
       .catch(() => {});
     loadRuns(true);
@@ -971,7 +976,7 @@ function Editor({ initialDocument, config, initialVersion, title }) {
           <button type="button" onClick={() => setDialog({ type: "shortcuts" })} aria-label="Keyboard shortcuts (?)" title="Shortcuts (?)">?</button>
           <button type="button" className="primary" onClick={() => openSave()} disabled={readOnly} aria-label="Save a new version (Ctrl+S)">Save</button>
         </div>
-        <RunBar datasets={datasets} dataset={dataset} setDataset={setDataset} runs={runs} runId={runId} pickRun={pickRun}
+        <RunBar datasets={runDatasets} dataset={dataset} setDataset={setDataset} runs={runs} runId={runId} pickRun={pickRun}
           onRun={startRun} running={running} progress={runData ? progressOf(runData, nodeMap(runData)) : 0}
           canRun={!!chain} runStatus={runStatus} />
       </div>

@@ -125,7 +125,7 @@ export function RunBar({ datasets, dataset, setDataset, runs, runId, pickRun, on
       <label htmlFor="run-dataset" className="sr-only">Data set</label>
       <select id="run-dataset" value={dataset} onChange={(e) => setDataset(e.target.value)}>
         <option value="">{datasets.length ? "Choose a data set…" : "No data set yet"}</option>
-        {datasets.map((d) => <option key={d.id} value={d.id}>{d.name || d.title || `data set ${d.id}`}{d.rows !== undefined ? ` (${d.rows} rows)` : d.row_count !== undefined ? ` (${d.row_count} rows)` : ""}</option>)}
+        {datasets.map((d) => <option key={d.id} value={d.id}>{d.name || d.title || `data set ${d.id}`}{d.rows !== undefined ? ` (${d.rows} rows)` : d.row_count !== undefined ? ` (${d.row_count} rows)` : ""}{d.lacks && d.lacks.length ? `, lacks ${d.lacks.join(", ")}` : ""}</option>)}
       </select>
       <button type="button" className="primary" onClick={onRun} disabled={!canRun || !dataset || running} aria-label="Run the chain on the data set">
         {running ? "Running…" : "Run"}

@@ -143,3 +143,20 @@ export function upstreamColumns(nodeId, edges, schemas) {
     prefixed = prefixed.map((p, i) => p || clashes.has(names[i]));
   }
 }
+
+// Data sets for a run: those holding every input column of the document first
+// (newest first within each group, as listed), each with the input columns it lacks.
+export function datasetsByFit(datasets, doc) {
+  const wanted = [];
+  for (const n of doc.nodes || []) {
+    if (n.kind !== "input") continue;
+    for (const column of (n.params && n.params.schema) || []) {
+      if (Array.isArray(column) && !wanted.includes(column[0])) wanted.push(column[0]);
+    }
+  }
+  const marked = (datasets || []).map((d) => {
+    const have = new Set(((d && d.schema) || []).map((c) => (Array.isArray(c) ? c[0] : c)));
+    return { ...d, lacks: wanted.filter((c) => !have.has(c)) };
+  });
+  return [...marked.filter((d) => !d.lacks.length), ...marked.filter((d) => d.lacks.length)];
+}

@@ -3,6 +3,7 @@ import { test } from "node:test";
 import {
   canonical,
   connectionProblem,
+  datasetsByFit,
   toDocument,
   toFlow,
   uniqueId,
@@ -63,4 +64,15 @@ test("fan-in prefixes clashing column names with their source, like the core", (
     "forest.prediction",
     "extra.ridge.prediction",
   ]);
+});
+
+test("data sets that hold every input column come first, the others say what they lack", () => {
+  const sets = [
+    { id: 3, name: "newest", schema: [["b", "float"]] },
+    { id: 2, name: "fits", schema: [["a", "float"], ["z", "int"]] },
+    { id: 1, name: "also", schema: [["a", "int"]] },
+  ];
+  const ordered = datasetsByFit(sets, doc);
+  assert.deepEqual(ordered.map((d) => [d.id, d.lacks]), [[2, []], [1, []], [3, ["a"]]]);
+  assert.deepEqual(datasetsByFit(sets, { nodes: [] }).map((d) => d.id), [3, 2, 1]);
 });

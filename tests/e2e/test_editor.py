@@ -7,11 +7,13 @@ import re
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from playwright.sync_api import expect
 
 from builder import services
 from builder.models import ChainDraft, ChainVersion
+from runner.services.datasets import dataset_create_from_frame
 from tests.e2e.conftest import (
     connect,
     document,
@@ -381,6 +383,29 @@ def test_mistyped_edge_is_fixed_by_inserting_a_cast_transform(page, demo_models)
     assert edges_of(page) == sorted(
         [["in", cast["id"]], [cast["id"], "tree"], ["tree", "out"]]
     )
+
+
+def test_the_data_set_picker_offers_and_chooses_the_sets_that_fit_the_input(
+    page, demo_models
+):
+    user = page_user(page)
+    iris_chain(user)
+    columns = {column: [1.0] for column, _ in IRIS_INPUT}
+    fits = dataset_create_from_frame(
+        name="flowers", df=pd.DataFrame(columns), owner=user
+    )
+    # Newer, so it would come first if fit did not count.
+    dataset_create_from_frame(
+        name="prices", df=pd.DataFrame({"price": [1.0]}), owner=user
+    )
+    open_editor(page, "iris")
+
+    picker = page.get_by_label("Data set", exact=True)
+    options = picker.locator("option")
+    expect(options).to_have_count(3)
+    expect(options.nth(1)).to_have_text("flowers (1 rows)")
+    expect(options.nth(2)).to_contain_text("prices (1 rows), lacks sepal_len")
+    expect(picker).to_have_value(str(fits.id))
 
 
 def test_a_teammate_sees_the_chain_read_only(page, demo_models):

@@ -45,7 +45,9 @@ _NODE_COLUMNS = ", ".join(f"n.{name}" for name in NODE_FIELDS)
 
 
 def _prep(model: type[models.Model], name: str, value: Any) -> Any:
-    return model._meta.get_field(name).get_db_prep_value(value, connection)
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field)
+    return field.get_db_prep_value(value, connection)
 
 
 def _when(value: datetime) -> Any:
@@ -55,13 +57,13 @@ def _when(value: datetime) -> Any:
 def _rows(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchall()
+        return list(cursor.fetchall())
 
 
 def _count(sql: str, params: Sequence[Any]) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.rowcount
+        return int(cursor.rowcount)
 
 
 def _instance(model: type[M], values: dict[str, Any]) -> M:

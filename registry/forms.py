@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django import forms
@@ -47,15 +46,10 @@ class VersionUploadForm(forms.Form):
 
     def clean_metrics(self) -> dict[str, Any]:
         text = self.cleaned_data.get("metrics", "").strip()
-        if not text:
-            return {}
         try:
-            value = json.loads(text)
+            return services.metrics_parse(text)
         except ValueError as exc:
-            raise forms.ValidationError(f"Not valid JSON: {exc}") from exc
-        if not isinstance(value, dict):
-            raise forms.ValidationError('Use a JSON object, e.g. {"rmse": 12.3}.')
-        return value
+            raise forms.ValidationError(str(exc)) from None
 
     def version_fields(self) -> dict[str, Any]:
         names = ["file", "notes", "sample", "metrics"]

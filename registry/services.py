@@ -140,19 +140,50 @@ def _inspect(data: bytes, filename: str, sample: bytes | None) -> formats.Inspec
         raise ValidationError({field: str(exc)}) from exc
 
 
-def _metrics(metrics: Any) -> dict[str, Any]:
+METRICS_MAX_CHARS = 65_536
+
+
+def metrics_parse(metrics: Any) -> dict[str, Any]:
+    """Metrics as a JSON object (given as text or a dict) of finite numbers.
+
+    Raises ``ValueError`` with a message for the user: not JSON, nested too
+    deeply, too long, not an object, or holding NaN or infinities (which JSON
+    cannot carry, so they could be neither stored nor shown).
+    """
     if metrics in (None, ""):
         return {}
     if isinstance(metrics, str):
+        if len(metrics) > METRICS_MAX_CHARS:
+            raise ValueError(
+                f"Metrics are {len(metrics):,} characters long; "
+                f"the limit is {METRICS_MAX_CHARS:,}."
+            )
         try:
-            metrics = json.loads(metrics)
+            metrics = json.loads(metrics, parse_constant=_constant_refuse)
+        except RecursionError:
+            raise ValueError("Metrics are not JSON: nested too deeply.") from None
         except ValueError as exc:
-            raise ValidationError({"metrics": f"Metrics are not JSON: {exc}"}) from exc
+            raise ValueError(f"Metrics are not JSON: {exc}") from None
     if not isinstance(metrics, dict):
-        raise ValidationError(
-            {"metrics": 'Metrics must be a JSON object, e.g. {"rmse": 1.2}.'}
-        )
+        raise ValueError('Metrics must be a JSON object, e.g. {"rmse": 1.2}.')
+    try:
+        json.dumps(metrics, allow_nan=False)
+    except RecursionError:
+        raise ValueError("Metrics are nested too deeply.") from None
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"Metrics must be plain JSON values: {exc}") from None
     return metrics
+
+
+def _constant_refuse(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number; give a finite number or null")
+
+
+def _metrics(metrics: Any) -> dict[str, Any]:
+    try:
+        return metrics_parse(metrics)
+    except ValueError as exc:
+        raise ValidationError({"metrics": str(exc)}) from None
 
 
 @transaction.atomic

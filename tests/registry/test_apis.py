@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from rest_framework.test import APIClient
 
 from registry.models import Alias, ModelVersion, RegisteredModel, TrustRecord
@@ -78,6 +79,26 @@ def test_random_bytes_upload_is_a_400_with_the_reason(api, sales):
     body = response.json()
     assert "not a valid skops file" in body["message"]
     assert "file" in body["extra"]["fields"]
+    assert ModelVersion.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("metrics", "reason"),
+    [
+        ('{"rmse": NaN}', "NaN is not a JSON number"),
+        ('{"rmse": -Infinity}', "-Infinity is not a JSON number"),
+        ("[" * 100_000 + "]" * 100_000, "characters long"),
+        ('{"a": ' * 5_000 + "1" + "}" * 5_000, "nested too deeply"),
+    ],
+)
+def test_metrics_json_cannot_carry_is_a_400(api, sales, metrics, reason):
+    response = post_version(
+        api, "sales-ridge", "ridge.skops", files.ridge_bytes(), metrics=metrics
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert reason in body["message"]
+    assert "metrics" in body["extra"]["fields"]
     assert ModelVersion.objects.count() == 0
 
 

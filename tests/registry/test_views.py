@@ -93,6 +93,24 @@ def test_upload_page_creates_model_and_first_version(owner_client):
     assert "trusted" in page
 
 
+@pytest.mark.parametrize(
+    "metrics", ['{"rmse": NaN}', '{"a": ' * 5_000 + "1" + "}" * 5_000]
+)
+def test_upload_page_refuses_metrics_json_cannot_carry(owner_client, metrics):
+    response = owner_client.post(
+        "/models/new",
+        {
+            "name": "sales-ridge",
+            "file": files.upload("ridge.skops", files.ridge_bytes()),
+            "metrics": metrics,
+        },
+    )
+    assert response.status_code == 400
+    assert "metrics" in response.context["form"].errors
+    assert RegisteredModel.objects.count() == 0
+    assert ModelVersion.objects.count() == 0
+
+
 def test_upload_page_shows_errors_next_to_fields_and_keeps_nothing(owner_client):
     response = owner_client.post(
         "/models/new",

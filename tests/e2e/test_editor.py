@@ -408,6 +408,44 @@ def test_the_data_set_picker_offers_and_chooses_the_sets_that_fit_the_input(
     expect(picker).to_have_value(str(fits.id))
 
 
+def test_palette_search_shortcuts_sheet_and_a_picked_problem_selects_its_node(
+    page, demo_models
+):
+    iris_chain(page_user(page))
+    open_editor(page, "iris")
+    page.locator(".react-flow__pane").click(position={"x": 20, "y": 20})
+    page.keyboard.press("?")
+    sheet = page.get_by_role("dialog")
+    expect(sheet).to_contain_text("Keyboard shortcuts")
+    expect(sheet).to_contain_text("Ctrl+Shift+Z")
+    page.keyboard.press("Escape")
+    expect(sheet).to_have_count(0)
+
+    page.keyboard.press("/")
+    expect(page.get_by_label("Search the palette")).to_be_focused()
+    page.keyboard.type("tree")
+    shown = page.locator("[data-palette]:visible")
+    expect(shown.first).to_have_attribute("data-palette", "model:iris-tree")
+    assert all(
+        "iris-tree" in (e.get_attribute("data-palette") or "") for e in shown.all()
+    )
+    expect(page.locator('[data-palette="model:iris-nb"]')).to_have_count(0)
+    page.locator('[data-palette="model:iris-tree"]').press("Enter")
+    settle(page)
+    (tree,) = [n["id"] for n in document(page)["nodes"] if n["kind"] == "model"]
+    expect(page.locator(".react-flow__minimap")).to_be_visible()
+
+    # The tree gets no columns it needs; picking its problem selects it.
+    page.locator(".react-flow__pane").click(position={"x": 20, "y": 20})
+    expect(node(page, tree)).not_to_have_class(re.compile(r"\bselected\b"))
+    problem = page.get_by_role("region", name="Problems").get_by_role(
+        "button", name=re.compile(f"^{tree}")
+    )
+    problem.first.press("Enter")
+    expect(node(page, tree)).to_have_class(re.compile(r"\bselected\b"))
+    expect(page.get_by_label("Node name", exact=True)).to_have_value(tree)
+
+
 def test_a_teammate_sees_the_chain_read_only(page, demo_models):
     from tests.factories import UserFactory
 

@@ -230,12 +230,17 @@ def bundle_open(file: IO[bytes]) -> Bundle:
         )
     raw = _read_member(archive, MANIFEST, MAX_MANIFEST_BYTES)
     try:
-        data = json.loads(raw.decode("utf-8"))
+        data = json.loads(raw.decode("utf-8"), parse_constant=_constant_refuse)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise CatenaAppError(
             f"{MANIFEST} is not valid JSON: {exc}", {"part": "manifest"}
         ) from None
     return Bundle(manifest_check(data), archive, names)
+
+
+def _constant_refuse(name: str) -> Any:
+    # Python's json accepts NaN and Infinity; JSON (and the stored document) cannot.
+    raise ValueError(f"{name} is not valid JSON")
 
 
 def _member_check(name: str) -> None:

@@ -285,3 +285,26 @@ def test_a_tampered_file_is_refused_even_when_its_model_is_present(api, saved):
         ChainVersion.objects.count(),
         registry_rows(),
     ) == before
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_a_manifest_with_nan_or_infinity_is_refused(api, saved, constant):
+    def poison(members):
+        manifest = json.loads(members["manifest.json"])
+        text = json.dumps(manifest).replace(
+            '"document": {', f'"document": {{"note": {constant}, ', 1
+        )
+        members["manifest.json"] = text.encode()
+        assert constant in members["manifest.json"].decode()
+        return members
+
+    before = (Chain.objects.count(), ChainVersion.objects.count(), registry_rows())
+    response = upload(api, rezip(zip_of(api), poison), "?name=copy")
+    assert response.status_code == 400
+    assert f"{constant} is not valid JSON" in response.json()["message"]
+    assert response.json()["extra"]["part"] == "manifest"
+    assert (
+        Chain.objects.count(),
+        ChainVersion.objects.count(),
+        registry_rows(),
+    ) == before

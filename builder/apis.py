@@ -13,7 +13,6 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import serializers, status
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -23,6 +22,7 @@ from builder import bundle, selectors, services
 from builder.models import NAME_MAX_LENGTH, Chain, ChainVersion
 from builder.parsers import LimitedJSONParser, RawZip, ZipParser
 from config.exceptions import CatenaAppError
+from config.pagination import Pagination
 
 
 class DocumentApi(APIView):
@@ -82,7 +82,7 @@ class ChainListApi(DocumentApi):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         chains = selectors.chain_list(**filters.validated_data)
-        paginator = LimitOffsetPagination()
+        paginator = Pagination()
         page = paginator.paginate_queryset(chains, request, view=self)
         assert page is not None
         data = [_chain_data(request, chain) for chain in page]
@@ -132,7 +132,7 @@ class ChainVersionListApi(DocumentApi):
     def get(self, request: Request, name: str) -> Response:
         chain = selectors.chain_get(name=name)
         versions = selectors.chain_version_list(chain=chain)
-        paginator = LimitOffsetPagination()
+        paginator = Pagination()
         page = paginator.paginate_queryset(versions, request, view=self)
         assert page is not None
         data = [_version_data(v, document=False) for v in page]

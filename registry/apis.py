@@ -13,12 +13,12 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import serializers, status
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.pagination import Pagination
 from registry import selectors, services
 from registry.models import ModelVersion, RegisteredModel
 from registry.usage import chains_using_count
@@ -106,7 +106,7 @@ class ModelListApi(APIView):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         models = selectors.model_list(search=filters.validated_data["search"])
-        paginator = LimitOffsetPagination()
+        paginator = Pagination()
         page = paginator.paginate_queryset(models, request, view=self) or []
         data = self.OutputSerializer([_model_data(m) for m in page], many=True).data
         return paginator.get_paginated_response(data)
@@ -195,7 +195,7 @@ class ModelVersionListApi(APIView):
     def get(self, request: Request, name: str) -> Response:
         model = selectors.model_get(name=name)
         versions = selectors.version_list(model=model)
-        paginator = LimitOffsetPagination()
+        paginator = Pagination()
         page = paginator.paginate_queryset(versions, request, view=self) or []
         data = self.OutputSerializer([_version_data(v) for v in page], many=True).data
         return paginator.get_paginated_response(data)

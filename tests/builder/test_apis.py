@@ -159,3 +159,11 @@ def test_unknown_chains_and_versions_are_404_json(api, chain, url):
     response = api.get(url)
     assert response.status_code == 404
     assert "message" in response.json()
+
+
+@pytest.mark.parametrize("query", ["limit=10" + "0" * 20, "offset=10" + "0" * 20])
+def test_huge_limit_or_offset_is_bounded_not_a_500(api, saved, query):
+    for url in ("/api/chains/", "/api/chains/sales/versions/"):
+        response = api.get(f"{url}?{query}")
+        assert response.status_code == 200
+        assert response.json()["count"] == 1

@@ -219,3 +219,11 @@ def test_schema_documents_the_registry_paths(api):
     paths = response.json()["paths"]
     assert "/api/models/{name}/versions/" in paths
     assert "/api/models/{name}/versions/{number}/trust" in paths
+
+
+@pytest.mark.parametrize("query", ["limit=10" + "0" * 20, "offset=10" + "0" * 20])
+def test_huge_limit_or_offset_is_bounded_not_a_500(api, ridge_v1, query):
+    for url in ("/api/models/", "/api/models/sales-ridge/versions/"):
+        response = api.get(f"{url}?{query}")
+        assert response.status_code == 200
+        assert response.json()["count"] == 1

@@ -53,7 +53,7 @@ def _dtype_name(dtype: Any) -> str:
 def table_preview(df: pd.DataFrame, rows: int = PREVIEW_ROWS) -> dict[str, Any]:
     """The first rows as JSON-safe cells, with the row ids."""
     head = df.head(rows)
-    cells = [[_cell(v) for v in row] for row in head.itertuples(index=False)]
+    cells = [[_cell(v) for v in row] for row in head.to_numpy(dtype=object).tolist()]
     return {
         "columns": [str(c) for c in head.columns],
         "index": [_cell(i) for i in head.index],
@@ -75,18 +75,22 @@ def _cell(value: Any) -> Any:
 
 def table_stats(df: pd.DataFrame) -> dict[str, Any]:
     """A small histogram of each numeric column (the first few)."""
-    numeric = [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c].dtype)][
-        :HISTOGRAM_COLUMNS
-    ]
-    stats: dict[str, Any] = {}
+    positions = [
+        i for i, dtype in enumerate(df.dtypes) if pd.api.types.is_numeric_dtype(dtype)
+    ][:HISTOGRAM_COLUMNS]
+    if not positions or len(df) == 0:
+        return {}
     step = max(1, len(df) // HISTOGRAM_SAMPLE)
-    for column in numeric:
-        values = df[column].to_numpy(dtype="float64", na_value=np.nan)[::step]
+    # One conversion of the sampled numeric columns, not one per column.
+    sample = df.iloc[::step, positions].to_numpy(dtype="float64", na_value=np.nan)
+    stats: dict[str, Any] = {}
+    for j, i in enumerate(positions):
+        values = sample[:, j]
         values = values[np.isfinite(values)]
         if len(values) == 0:
             continue
         counts, edges = np.histogram(values, bins=HISTOGRAM_BINS)
-        stats[str(column)] = {
+        stats[str(df.columns[i])] = {
             "min": float(edges[0]),
             "max": float(edges[-1]),
             "mean": float(values.mean()),

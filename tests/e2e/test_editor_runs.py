@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from playwright.sync_api import expect
 
@@ -10,6 +11,9 @@ from builder import services
 from runner.demo import demo_sales
 from runner.services.datasets import dataset_create_from_frame
 from tests.e2e.conftest import node, open_editor, shoot
+from tests.runner.conftest import doc, model_make
+from tests.runner.conftest import node as node_of
+from tests.runner.estimators import Broken, SleepySum
 
 pytestmark = [pytest.mark.e2e, pytest.mark.worker]
 
@@ -70,3 +74,61 @@ def test_run_turns_every_node_done_with_its_output_openable_and_a_rerun_is_reuse
     expect(node(page, "stack").locator(".step")).to_have_attribute(
         "data-status", "succeeded"
     )
+
+
+def test_nodes_show_running_then_failed_and_skipped_with_the_models_error(
+    page, editor_user, staff, celery_worker_process
+):
+    model_make(
+        name="sleepy",
+        estimator=SleepySum(["x", "y"], 2.0),
+        owner=editor_user,
+        staff=staff,
+    )
+    model_make(
+        name="broken", estimator=Broken(["x", "y"]), owner=editor_user, staff=staff
+    )
+    document = doc(
+        [
+            node_of("in", "input", schema=[["x", "float"], ["y", "float"]]),
+            node_of("slow", "model", model="sleepy"),
+            node_of("bad", "model", model="broken"),
+            node_of("both", "combine", method="mean", name="m"),
+            node_of("out", "output"),
+        ],
+        [
+            ["in", "slow"],
+            ["in", "bad"],
+            ["slow", "both"],
+            ["bad", "both"],
+            ["both", "out"],
+        ],
+    )
+    chain = services.chain_create(name="mixed", owner=editor_user, title="Mixed")
+    services.chain_version_save(chain=chain, document=document, user=editor_user)
+    dataset_create_from_frame(
+        name="xy",
+        df=pd.DataFrame({"x": [1.0, 2.0], "y": [3.0, 4.0]}),
+        owner=editor_user,
+    )
+    open_editor(page, "mixed")
+
+    page.get_by_role("button", name="Run the chain on the data set").click()
+    status = node(page, "slow").locator(".step")
+    expect(status).to_have_attribute("data-status", "running", timeout=RUN_TIMEOUT)
+    expect(node(page, "bad").locator(".step")).to_have_attribute(
+        "data-status", "failed"
+    )
+    shoot(page, "12-run-live-running-and-failed")
+    expect(page.get_by_test_id("run-status")).to_have_text(
+        "failed", timeout=RUN_TIMEOUT
+    )
+    expect(status).to_have_attribute("data-status", "succeeded")
+    for skipped in ("both", "out"):
+        expect(node(page, skipped).locator(".step")).to_have_attribute(
+            "data-status", "skipped"
+        )
+    node(page, "bad").click()
+    output = page.get_by_test_id("node-output")
+    expect(output).to_contain_text("the broken model refuses these rows")
+    expect(output).to_contain_text("broken v1")

@@ -76,7 +76,7 @@ def test_run_turns_every_node_done_with_its_output_openable_and_a_rerun_is_reuse
     )
 
 
-def test_nodes_show_running_then_failed_and_skipped_with_the_models_error(
+def test_a_keyboard_run_shows_nodes_running_then_failed_and_skipped_with_the_error(
     page, editor_user, staff, celery_worker_process
 ):
     model_make(
@@ -113,7 +113,9 @@ def test_nodes_show_running_then_failed_and_skipped_with_the_models_error(
     )
     open_editor(page, "mixed")
 
-    page.get_by_role("button", name="Run the chain on the data set").click()
+    # From the keyboard: Ctrl+Enter runs, Enter on a focused node opens its output.
+    page.locator(".react-flow__pane").click(position={"x": 20, "y": 20})
+    page.keyboard.press("Control+Enter")
     status = node(page, "slow").locator(".step")
     expect(status).to_have_attribute("data-status", "running", timeout=RUN_TIMEOUT)
     expect(node(page, "bad").locator(".step")).to_have_attribute(
@@ -128,7 +130,8 @@ def test_nodes_show_running_then_failed_and_skipped_with_the_models_error(
         expect(node(page, skipped).locator(".step")).to_have_attribute(
             "data-status", "skipped"
         )
-    node(page, "bad").click()
+    node(page, "bad").focus()
+    page.keyboard.press("Enter")
     output = page.get_by_test_id("node-output")
     expect(output).to_contain_text("the broken model refuses these rows")
     expect(output).to_contain_text("broken v1")

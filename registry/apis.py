@@ -81,7 +81,7 @@ class ModelListApi(APIView):
 
     @extend_schema_serializer(component_name="ModelListInput")
     class InputSerializer(serializers.Serializer[Any]):
-        name = serializers.SlugField(max_length=100)
+        name = serializers.SlugField(max_length=services.NAME_MAX_LENGTH)
         title = serializers.CharField(required=False, allow_blank=True, default="")
         description = serializers.CharField(
             required=False, allow_blank=True, default=""

@@ -59,7 +59,7 @@ class VersionUploadForm(forms.Form):
 
 class ModelUploadForm(VersionUploadForm):
     name = forms.CharField(
-        max_length=100,
+        max_length=services.NAME_MAX_LENGTH,
         validators=[validate_slug],
         help_text="A short slug used in chains, e.g. sales-ridge.",
     )

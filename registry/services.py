@@ -41,10 +41,22 @@ def _require_staff(*, user: Any) -> None:
 
 
 # Models ----------------------------------------------------------------------
+# Chain documents refer to models by name and allow names of at most 80
+# characters (builder/limits.py); a longer name could never be used in a chain.
+NAME_MAX_LENGTH = 80
+
+
 @transaction.atomic
 def registered_model_create(
     *, name: str, owner: Any, title: str = "", description: str = ""
 ) -> RegisteredModel:
+    if len(name) > NAME_MAX_LENGTH:
+        raise ValidationError(
+            {
+                "name": f"Model names are at most {NAME_MAX_LENGTH} characters "
+                f"(chains refer to them); this one has {len(name)}."
+            }
+        )
     model = RegisteredModel(
         name=name, owner=owner, title=title or name, description=description
     )

@@ -227,3 +227,13 @@ def test_huge_limit_or_offset_is_bounded_not_a_500(api, ridge_v1, query):
         response = api.get(f"{url}?{query}")
         assert response.status_code == 200
         assert response.json()["count"] == 1
+
+
+def test_a_model_name_a_chain_could_not_refer_to_is_a_400(api):
+    response = api.post("/api/models/", {"name": "m" * 81})
+    assert response.status_code == 400
+    assert "80 characters" in response.json()["message"]
+    assert "name" in response.json()["extra"]["fields"]
+    assert RegisteredModel.objects.count() == 0
+    response = api.post("/api/models/", {"name": "m" * 80})
+    assert response.status_code == 201

@@ -7,7 +7,13 @@ from django.core.exceptions import ValidationError
 
 from config.exceptions import CatenaAppError
 from registry import services
-from registry.models import Alias, AliasMove, ModelVersion, TrustRecord
+from registry.models import (
+    Alias,
+    AliasMove,
+    ModelVersion,
+    RegisteredModel,
+    TrustRecord,
+)
 from tests.registry import files
 
 
@@ -272,3 +278,9 @@ def test_compressed_joblib_is_stored_untrusted(sales, owner):
     assert version.format == "joblib"
     assert version.trusted is False
     assert version.untrusted_types == ["(could not be listed)"]
+
+
+def test_model_names_are_at_most_what_a_chain_may_refer_to(owner):
+    with pytest.raises(ValidationError, match="at most 80 characters"):
+        services.registered_model_create(name="m" * 81, owner=owner)
+    assert RegisteredModel.objects.count() == 0

@@ -231,3 +231,13 @@ def test_download_page_link_returns_the_file(owner_client, ridge_v1):
 
 def test_unknown_model_page_is_404(owner_client):
     assert owner_client.get("/models/nope/").status_code == 404
+
+
+def test_upload_page_refuses_a_name_longer_than_a_chain_allows(owner_client):
+    response = owner_client.post(
+        "/models/new",
+        {"name": "m" * 81, "file": files.upload("ridge.skops", files.ridge_bytes())},
+    )
+    assert response.status_code == 400
+    assert "name" in response.context["form"].errors
+    assert RegisteredModel.objects.count() == 0

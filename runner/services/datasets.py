@@ -47,19 +47,48 @@ def table_read(*, data: bytes, fmt: str, name: str = "the file") -> pd.DataFrame
     return table_check(df=df, name=name)
 
 
-def table_check(*, df: pd.DataFrame, name: str = "the table") -> pd.DataFrame:
+def table_check(
+    *, df: pd.DataFrame, name: str = "the table", field: str = "file"
+) -> pd.DataFrame:
     if df.shape[1] == 0:
-        raise ValidationError({"file": f"{name} has no columns."})
+        raise ValidationError({field: f"{name} has no columns."})
     if df.shape[1] > MAX_COLUMNS:
-        raise ValidationError({"file": f"{name} has more than {MAX_COLUMNS} columns."})
+        raise ValidationError({field: f"{name} has more than {MAX_COLUMNS} columns."})
     columns = [str(c) for c in df.columns]
     dupes = sorted({c for c in columns if columns.count(c) > 1})
     if dupes:
-        raise ValidationError({"file": f"{name} repeats columns: {', '.join(dupes)}"})
+        raise ValidationError({field: f"{name} repeats columns: {', '.join(dupes)}"})
     df.columns = columns
+    for column in df.columns:
+        _column_check(df[column], name=name, field=field)
     if not isinstance(df.index, pd.RangeIndex):
         df = df.reset_index(drop=True)
     return df
+
+
+def _column_check(series: pd.Series, *, name: str, field: str) -> None:
+    """Refuse what a table cell cannot be: lists, objects, mixed or huge numbers.
+
+    pandas keeps such values in an object column; they can be neither hashed
+    into a cache key nor written to Parquet, so they are refused up front.
+    """
+    if series.dtype != object:
+        return
+    kinds = {type(v) for v in series.dropna()}
+    if kinds <= {str} or kinds <= {bool}:
+        return
+    found = ", ".join(sorted(_kind_name(k) for k in kinds))
+    message = (
+        f"{name}: column {series.name!r} mixes or holds values a table cannot "
+        f"(found {found}); use numbers, strings or booleans, one kind per column, "
+        "and integers within 64 bits."
+    )
+    raise ValidationError({field: message})
+
+
+def _kind_name(kind: type) -> str:
+    names = {str: "text", bool: "boolean", int: "integer", float: "number"}
+    return names.get(kind, {list: "list", dict: "object"}.get(kind, kind.__name__))
 
 
 def table_from_rows(*, rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -72,7 +101,7 @@ def table_from_rows(*, rows: list[dict[str, Any]]) -> pd.DataFrame:
         df = pd.DataFrame.from_records(rows)
     except (ValueError, TypeError) as exc:
         raise ValidationError({"rows": f"The rows do not form a table: {exc}"}) from exc
-    return table_check(df=df, name="the rows")
+    return table_check(df=df, name="the posted rows", field="rows")
 
 
 def data_artifact_ensure(*, df: pd.DataFrame) -> Artifact:

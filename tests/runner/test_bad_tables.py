@@ -1,0 +1,58 @@
+"""Cells a table cannot hold are a 400 naming the column, never a 500."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from runner.models import Artifact, Dataset, Run
+from tests.runner.conftest import chain_version_make, linear_doc
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def version(owner):
+    return chain_version_make(owner=owner, document=linear_doc(), name="adder")
+
+
+@pytest.mark.parametrize(
+    ("rows", "found"),
+    [
+        ([{"x": [1], "y": 1.0}], "list"),
+        ([{"x": {"a": 1}, "y": 1.0}], "object"),
+        ([{"x": 1, "y": 1.0}, {"x": "one", "y": 1.0}], "integer, text"),
+        ([{"x": 2**70, "y": 1.0}], "integer"),
+    ],
+)
+def test_rows_a_table_cannot_hold_are_refused_and_nothing_is_stored(
+    api, version, rows, found
+):
+    artifacts = Artifact.objects.count()
+    response = api.post("/api/runs/", {"chain": "adder", "rows": rows}, format="json")
+    assert response.status_code == 400
+    body = response.json()
+    assert "column 'x'" in body["message"]
+    assert f"(found {found})" in body["message"]
+    assert Run.objects.count() == 0
+    assert Artifact.objects.count() == artifacts
+
+
+def test_a_parquet_file_with_list_columns_is_refused(api):
+    buffer = io.BytesIO()
+    pd.DataFrame({"x": [[1, 2], [3]], "y": [1.0, 2.0]}).to_parquet(buffer)
+    upload = SimpleUploadedFile("lists.parquet", buffer.getvalue())
+    response = api.post("/api/datasets/", {"file": upload}, format="multipart")
+    assert response.status_code == 400
+    assert "column 'x'" in response.json()["message"]
+    assert Dataset.objects.count() == 0
+    assert Artifact.objects.count() == 0
+
+
+def test_text_and_boolean_columns_with_gaps_are_accepted(api, version):
+    rows = [{"x": 1.0, "y": 2.0, "t": "a", "b": True}, {"x": 2.0, "y": 1.0}]
+    response = api.post("/api/runs/", {"chain": "adder", "rows": rows}, format="json")
+    assert response.status_code == 201

@@ -86,9 +86,18 @@ def _column_check(series: pd.Series, *, name: str, field: str) -> None:
     raise ValidationError({field: message})
 
 
+KIND_NAMES: dict[type, str] = {
+    str: "text",
+    bool: "boolean",
+    int: "integer",
+    float: "number",
+    list: "list",
+    dict: "object",
+}
+
+
 def _kind_name(kind: type) -> str:
-    names = {str: "text", bool: "boolean", int: "integer", float: "number"}
-    return names.get(kind, {list: "list", dict: "object"}.get(kind, kind.__name__))
+    return KIND_NAMES.get(kind, kind.__name__)
 
 
 def table_from_rows(*, rows: list[dict[str, Any]]) -> pd.DataFrame:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 from typing import Any
 
@@ -37,6 +38,7 @@ def table_read(*, data: bytes, fmt: str, name: str = "the file") -> pd.DataFrame
         raise ValidationError({"file": f"{name} is empty."})
     try:
         if fmt == Dataset.Format.CSV:
+            _csv_header_check(data, name=name)
             df = pd.read_csv(io.BytesIO(data))
         else:
             df = pd.read_parquet(io.BytesIO(data), engine="pyarrow")
@@ -45,6 +47,15 @@ def table_read(*, data: bytes, fmt: str, name: str = "the file") -> pd.DataFrame
         message = f"{name} could not be read as {label}: {exc}"
         raise ValidationError({"file": message}) from exc
     return table_check(df=df, name=name)
+
+
+def _csv_header_check(data: bytes, *, name: str) -> None:
+    """pandas renames a repeated CSV header to ``a.1``; say so instead."""
+    first_line = data.split(b"\n", 1)[0].decode("utf-8", errors="replace")
+    header = next(csv.reader([first_line]), [])
+    dupes = sorted({c for c in header if header.count(c) > 1})
+    if dupes:
+        raise ValidationError({"file": f"{name} repeats columns: {', '.join(dupes)}"})
 
 
 def table_check(

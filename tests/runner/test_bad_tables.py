@@ -56,3 +56,11 @@ def test_text_and_boolean_columns_with_gaps_are_accepted(api, version):
     rows = [{"x": 1.0, "y": 2.0, "t": "a", "b": True}, {"x": 2.0, "y": 1.0}]
     response = api.post("/api/runs/", {"chain": "adder", "rows": rows}, format="json")
     assert response.status_code == 201
+
+
+def test_a_csv_with_a_repeated_header_is_refused_naming_it(api):
+    upload = SimpleUploadedFile("dupes.csv", b"a,b,a\n1,2,3\n")
+    response = api.post("/api/datasets/", {"file": upload}, format="multipart")
+    assert response.status_code == 400
+    assert response.json()["message"].endswith("repeats columns: a")
+    assert Dataset.objects.count() == 0

@@ -39,6 +39,10 @@ class ChainVersionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
         return False
 
+    # A deleted version's number would be given again to the next save.
+    def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
 
 @admin.register(ChainDraft)
 class ChainDraftAdmin(admin.ModelAdmin):  # type: ignore[type-arg]

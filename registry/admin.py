@@ -17,6 +17,11 @@ class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    # Deleting a version would let its number be given again; deleting an alias
+    # move or a trust record would rewrite history. None of them is deleted.
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
 
 @admin.register(RegisteredModel)
 class RegisteredModelAdmin(admin.ModelAdmin):  # type: ignore[type-arg]

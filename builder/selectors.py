@@ -23,12 +23,16 @@ def chain_list(*, search: str = "", owner: str = "") -> QuerySet[Chain]:
     chains = Chain.objects.select_related("owner", "live_version").annotate(
         latest_number=Max("versions__number")
     )
+    # PostgreSQL refuses NUL in any text parameter; no stored text holds one.
+    search = search.replace("\x00", "")
     if search:
         chains = chains.filter(
             Q(name__icontains=search)
             | Q(title__icontains=search)
             | Q(description__icontains=search)
         )
+    if "\x00" in owner:
+        return chains.none()
     if owner:
         chains = chains.filter(owner__username=owner)
     return chains.order_by("name")

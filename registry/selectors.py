@@ -17,6 +17,8 @@ def model_list(*, search: str = "") -> QuerySet[RegisteredModel]:
     models = RegisteredModel.objects.select_related("owner").annotate(
         latest_number=Max("versions__number"), version_count=Count("versions")
     )
+    # PostgreSQL refuses NUL in any text parameter; no stored text holds one.
+    search = search.replace("\x00", "")
     if search:
         models = models.filter(
             Q(name__icontains=search)

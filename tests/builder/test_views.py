@@ -171,3 +171,15 @@ def test_json_embedded_in_the_editor_page_cannot_close_its_script():
 def test_an_unknown_chain_page_is_a_404(owner_client):
     assert owner_client.get("/chains/nope/").status_code == 404
     assert owner_client.get("/chains/nope/edit").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("query", "names"), [("q=sal%00es", ["sales"]), ("owner=own%00er", [])]
+)
+def test_a_chain_search_with_a_nul_character_is_not_a_500(
+    owner_client, chain, query, names
+):
+    # PostgreSQL refuses NUL in query parameters; CI runs this there too.
+    response = owner_client.get(f"/chains/?{query}")
+    assert response.status_code == 200
+    assert [c.name for c in response.context["page"]] == names

@@ -241,3 +241,10 @@ def test_upload_page_refuses_a_name_longer_than_a_chain_allows(owner_client):
     assert response.status_code == 400
     assert "name" in response.context["form"].errors
     assert RegisteredModel.objects.count() == 0
+
+
+def test_a_search_with_a_nul_character_is_not_a_500(owner_client, ridge_v1):
+    # PostgreSQL refuses NUL in query parameters; CI runs this there too.
+    response = owner_client.get("/models/?q=ridge%00")
+    assert response.status_code == 200
+    assert [m.name for m in response.context["page"]] == ["sales-ridge"]

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -79,7 +80,10 @@ def configuration_run(name: str, quick: bool) -> dict[str, Any]:
     print(f"[{name}] measuring (var: {work})", file=sys.stderr, flush=True)
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
     if done.returncode != 0:
-        return {"error": done.stderr.strip().splitlines()[-5:]}
+        # Kept for its worker.log.
+        return {"error": done.stderr.strip().splitlines()[-5:], "var": str(work)}
+    # ~100 MB of stored outputs per configuration.
+    shutil.rmtree(work, ignore_errors=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

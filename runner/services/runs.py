@@ -44,7 +44,9 @@ def run_start(
     needed = _needed(graph, until)
     report = check(graph, execute.resolver())
     _raise_errors(report.problems, needed)
-    source = _input(dataset=dataset, rows=rows, reuse_from=reuse_from)
+    source = _input(
+        dataset=dataset, rows=rows, reuse_from=reuse_from, wanted=_wanted(graph, needed)
+    )
     keys = node_keys(graph, report.resolved, source.key, needed)
     stored = _stored(list(keys.values())) if reuse else {}
     return _run_create(
@@ -91,17 +93,43 @@ def _input(
     dataset: Dataset | None,
     rows: list[dict[str, Any]] | None,
     reuse_from: Run | None,
+    wanted: set[str],
 ) -> Artifact:
     given = [x for x in (dataset, rows, reuse_from) if x is not None]
     if len(given) != 1:
         raise ValidationError(
             "Give exactly one input: a data set, rows, or an earlier run to reuse."
         )
-    if dataset is not None:
-        return dataset.artifact
+    stored = dataset.artifact if dataset is not None else None
     if reuse_from is not None:
-        return reuse_from.input
-    return data_artifact_ensure(df=table_from_rows(rows=rows or []))
+        stored = reuse_from.input
+    if stored is not None:
+        _columns_check(wanted, {column[0] for column in stored.schema})
+        return stored
+    df = table_from_rows(rows=rows or [])
+    _columns_check(wanted, set(df.columns))
+    return data_artifact_ensure(df=df)
+
+
+def _wanted(graph: Graph, needed: set[str] | None) -> set[str]:
+    """The columns the run's input nodes declare."""
+    return {
+        column[0]
+        for node in graph.nodes.values()
+        if node.kind == "input" and (needed is None or node.id in needed)
+        for column in node.raw.get("schema", [])
+    }
+
+
+def _columns_check(wanted: set[str], present: set[str]) -> None:
+    """Refuse an input that lacks a declared column before anything is written."""
+    missing = sorted(wanted - present)
+    if missing:
+        names = ", ".join(missing)
+        raise CatenaAppError(
+            f"The input lacks columns the chain's input declares: {names}.",
+            {"missing": missing},
+        )
 
 
 def _stored(keys: list[str]) -> dict[str, Artifact]:

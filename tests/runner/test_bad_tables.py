@@ -64,3 +64,25 @@ def test_a_csv_with_a_repeated_header_is_refused_naming_it(api):
     assert response.status_code == 400
     assert response.json()["message"].endswith("repeats columns: a")
     assert Dataset.objects.count() == 0
+
+
+def test_an_input_without_the_chains_columns_is_refused_before_anything_is_stored(
+    api, owner, version
+):
+    other = Artifact.objects.create(
+        key="e" * 64, path="x.parquet", schema=[["x", "float"]]
+    )
+    dataset = Dataset.objects.create(name="only-x", owner=owner, artifact=other)
+    artifacts = Artifact.objects.count()
+    by_rows = api.post(
+        "/api/runs/", {"chain": "adder", "rows": [{"x": 1.0}]}, format="json"
+    )
+    by_dataset = api.post(
+        "/api/runs/", {"chain": "adder", "dataset": dataset.id}, format="json"
+    )
+    for response in (by_rows, by_dataset):
+        assert response.status_code == 400
+        assert response.json()["extra"] == {"missing": ["y"]}
+        assert "lacks columns" in response.json()["message"]
+    assert Run.objects.count() == 0
+    assert Artifact.objects.count() == artifacts

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from builder.models import NAME_MAX_LENGTH
+from registry import services as registry_services
 
 
 class ChainForm(forms.Form):
@@ -12,7 +13,9 @@ class ChainForm(forms.Form):
     )
     title = forms.CharField(max_length=200, required=False)
     description = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), required=False
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=registry_services.TEXT_MAX_LENGTH,
     )
 
 

@@ -15,6 +15,7 @@ from builder.validation import chain_validate, errors_of
 from catena.graph import canonical_hash
 from catena.resolving import Resolver
 from config.exceptions import CatenaAppError
+from registry import services as registry_services
 
 __all__ = [
     "chain_create",
@@ -49,6 +50,7 @@ def chain_create(
             {"fields": {"name": ["A chain with this name already exists."]}},
             status=409,
         )
+    registry_services.text_check(field="description", value=description)
     chain = Chain(name=name, owner=owner, title=title, description=description)
     chain.full_clean()
     chain.save()

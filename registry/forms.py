@@ -18,6 +18,7 @@ class VersionUploadForm(forms.Form):
     )
     notes = forms.CharField(
         required=False,
+        max_length=services.TEXT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="What changed in this version.",
     )
@@ -65,7 +66,9 @@ class ModelUploadForm(VersionUploadForm):
     )
     title = forms.CharField(max_length=200, required=False)
     description = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 2})
+        required=False,
+        max_length=services.TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
     field_order = ["name", "title", "description", "file", "notes", "sample"]

@@ -44,6 +44,18 @@ def _require_staff(*, user: Any) -> None:
 # Chain documents refer to models by name and allow names of at most 80
 # characters (builder/limits.py); a longer name could never be used in a chain.
 NAME_MAX_LENGTH = 80
+# Descriptions and version notes: prose, not data (a request may be far larger).
+TEXT_MAX_LENGTH = 10_000
+
+
+def text_check(*, field: str, value: str) -> None:
+    if len(value) > TEXT_MAX_LENGTH:
+        raise ValidationError(
+            {
+                field: f"{field.capitalize()} are at most {TEXT_MAX_LENGTH:,} "
+                f"characters; this has {len(value):,}."
+            }
+        )
 
 
 @transaction.atomic
@@ -57,6 +69,7 @@ def registered_model_create(
                 f"(chains refer to them); this one has {len(name)}."
             }
         )
+    text_check(field="description", value=description)
     model = RegisteredModel(
         name=name, owner=owner, title=title or name, description=description
     )
@@ -98,6 +111,7 @@ def model_version_create(
     not hold up others; numbering and storing happen in one short transaction.
     """
     _require_change(model=model, user=uploaded_by)
+    text_check(field="notes", value=notes)
     data = _read_upload(file, field="file")
     sample_data = _read_upload(sample, field="sample") if sample else None
     inspection = _inspect(data, file.name or "", sample_data)

@@ -167,3 +167,12 @@ def test_huge_limit_or_offset_is_bounded_not_a_500(api, saved, query):
         response = api.get(f"{url}?{query}")
         assert response.status_code == 200
         assert response.json()["count"] == 1
+
+
+def test_an_overlong_chain_description_is_a_400_and_stores_nothing(api):
+    response = post_json(
+        api, "/api/chains/", {"name": "sales", "description": "d" * 10_001}
+    )
+    assert response.status_code == 400
+    assert "description" in response.json()["extra"]["fields"]
+    assert Chain.objects.count() == 0

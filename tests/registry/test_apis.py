@@ -237,3 +237,17 @@ def test_a_model_name_a_chain_could_not_refer_to_is_a_400(api):
     assert RegisteredModel.objects.count() == 0
     response = api.post("/api/models/", {"name": "m" * 80})
     assert response.status_code == 201
+
+
+def test_overlong_description_or_notes_is_a_400_and_stores_nothing(api, sales):
+    response = api.post("/api/models/", {"name": "other", "description": "d" * 10_001})
+    assert response.status_code == 400
+    assert "description" in response.json()["extra"]["fields"]
+    assert RegisteredModel.objects.filter(name="other").count() == 0
+    response = post_version(
+        api, "sales-ridge", "ridge.skops", files.ridge_bytes(), notes="n" * 10_001
+    )
+    assert response.status_code == 400
+    assert "at most 10,000 characters" in response.json()["message"]
+    assert "notes" in response.json()["extra"]["fields"]
+    assert ModelVersion.objects.count() == 0

@@ -248,3 +248,17 @@ def test_a_search_with_a_nul_character_is_not_a_500(owner_client, ridge_v1):
     response = owner_client.get("/models/?q=ridge%00")
     assert response.status_code == 200
     assert [m.name for m in response.context["page"]] == ["sales-ridge"]
+
+
+def test_upload_page_refuses_overlong_notes_next_to_the_field(owner_client):
+    response = owner_client.post(
+        "/models/new",
+        {
+            "name": "sales-ridge",
+            "file": files.upload("ridge.skops", files.ridge_bytes()),
+            "notes": "n" * 10_001,
+        },
+    )
+    assert response.status_code == 400
+    assert "notes" in response.context["form"].errors
+    assert RegisteredModel.objects.count() == 0

@@ -36,6 +36,16 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float) -> dict:
     raise AssertionError(f"not healthy: {url}")
 
 
+def wait_logged(path: Path, text: str, proc: subprocess.Popen, timeout: float) -> None:
+    """Wait until ``text`` is in the log: the worker may come up after the web app."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        if text in path.read_text():
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"{text!r} never appeared in {path}")
+
+
 def test_start_serves_the_app_and_ctrl_c_stops_everything(tmp_path):
     port = free_port()
     env = {
@@ -55,6 +65,7 @@ def test_start_serves_the_app_and_ctrl_c_stops_everything(tmp_path):
     )
     try:
         health = wait_healthy(f"http://127.0.0.1:{port}/healthz", proc, 240)
+        wait_logged(tmp_path / "start.log", " ready.", proc, 120)
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=60) == 0
     finally:

@@ -11,7 +11,6 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -20,6 +19,7 @@ from rest_framework.views import APIView
 
 from builder.parsers import LimitedJSONParser
 from config.exceptions import CatenaAppError
+from config.pagination import Pagination
 from runner import selectors
 from runner.models import Dataset, NodeResult, Run
 from runner.services import datasets as dataset_services
@@ -28,7 +28,7 @@ from runner.services.artifacts import artifact_load
 
 
 def _page(request: Request, view: APIView, items: Any, serializer: Any) -> Response:
-    paginator = LimitOffsetPagination()
+    paginator = Pagination()
     page = paginator.paginate_queryset(items, request, view=view)
     return paginator.get_paginated_response(serializer(page, many=True).data)
 

@@ -86,3 +86,10 @@ def test_an_input_without_the_chains_columns_is_refused_before_anything_is_store
         assert "lacks columns" in response.json()["message"]
     assert Run.objects.count() == 0
     assert Artifact.objects.count() == artifacts
+
+
+@pytest.mark.parametrize("path", ["/api/runs/", "/api/datasets/"])
+def test_a_huge_page_limit_or_offset_is_bounded_not_a_500(api, path):
+    response = api.get(f"{path}?limit={10**20}&offset={10**20}")
+    assert response.status_code == 200
+    assert response.json()["results"] == []

@@ -123,7 +123,7 @@ def _parent_frames(
 def _gone(node: str) -> str:
     return (
         f"the stored output of {node!r} is gone (forgotten or deleted); "
-        "start a new run to compute it again"
+        "retry the run to compute it again"
     )
 
 

@@ -246,7 +246,11 @@ def run_cancel(*, run: Run, user: Any) -> Run:
 
 @transaction.atomic
 def run_retry(*, run: Run, user: Any) -> Run:
-    """Run the failed, skipped and cancelled nodes again on the stored upstream."""
+    """Run the failed, skipped and cancelled nodes again on the stored upstream.
+
+    Upstream outputs forgotten since (or whose file went missing) are computed
+    again first.
+    """
     _change_check(run, user)
     run = Run.objects.select_for_update().get(id=run.id)
     if run.status not in (Run.Status.FAILED, Run.Status.CANCELLED):
@@ -255,9 +259,26 @@ def run_retry(*, run: Run, user: Any) -> Run:
             "retried.",
             {"status": run.status},
         )
-    NodeResult.objects.filter(
+    again = NodeResult.objects.filter(
         run=run, status__in=(Status.FAILED, Status.SKIPPED, Status.CANCELLED)
-    ).update(
+    )
+    lost = _upstream_lost(run, set(again.values_list("node_id", flat=True)))
+    # An upstream output forgotten (or whose file is gone) since the first
+    # attempt is computed again first, under the same cache key.
+    NodeResult.objects.filter(id__in=lost).update(
+        status=Status.PENDING,
+        artifact=None,
+        reused_from=None,
+        rows=None,
+        schema=[],
+        seconds=None,
+        attempts=0,
+        started_at=None,
+        finished_at=None,
+        queued_at=None,
+        lease_expires_at=None,
+    )
+    again.update(
         status=Status.PENDING,
         attempts=0,
         error="",
@@ -275,6 +296,20 @@ def run_retry(*, run: Run, user: Any) -> Run:
     _hand_on(run)
     run.refresh_from_db()
     return run
+
+
+def _upstream_lost(run: Run, again: set[str]) -> list[int]:
+    """Ids of the done nodes upstream of ``again`` whose stored output is gone."""
+    graph = execute.chain_graph(run.chain_version_id)
+    upstream: set[str] = set()
+    for node in again:
+        upstream |= nx.ancestors(graph.dag, node)
+    done = NodeResult.objects.filter(
+        run=run, node_id__in=upstream - again, status__in=NodeResult.DONE
+    ).select_related("artifact")
+    return [
+        r.id for r in done if r.artifact is None or not artifact_file_exists(r.artifact)
+    ]
 
 
 def node_output_forget(*, node_result: NodeResult, user: Any) -> list[str]:

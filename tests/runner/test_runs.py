@@ -132,6 +132,31 @@ def test_retry_runs_only_the_failed_node_and_downstream_on_the_first_upstream(
     )
 
 
+def test_retry_computes_again_an_upstream_output_forgotten_since(
+    owner, staff, drain, tmp_path
+):
+    marker = tmp_path / "in-the-way"
+    marker.write_text("x")
+    estimator = FailsWhileFileExists(["x", "y"], str(marker))
+    model_make(name="flaky", estimator=estimator, owner=owner, staff=staff)
+    version = chain_version_make(owner=owner, document=model_doc("flaky"))
+    run = run_start(chain_version=version, user=owner, rows=[{"x": 1.0, "y": 2.0}])
+    drain()
+    upstream = run.nodes.get(node_id="in")
+    key = upstream.cache_key
+    node_output_forget(node_result=upstream, user=owner)
+    marker.unlink()
+    run = run_retry(run=run, user=owner)
+    assert drain() == 3
+    run.refresh_from_db()
+    assert run.status == Run.Status.SUCCEEDED
+    assert statuses(run) == {"in": "succeeded", "m": "succeeded", "out": "succeeded"}
+    again = run.nodes.get(node_id="in")
+    assert again.cache_key == key
+    assert again.artifact is not None
+    assert default_storage.exists(again.artifact.path)
+
+
 def test_retrying_a_succeeded_run_is_refused(owner, drain):
     version = chain_version_make(owner=owner, document=linear_doc())
     run = run_start(chain_version=version, user=owner, rows=[{"x": 1, "y": 2}])

@@ -290,7 +290,13 @@ def node_output_response(node: NodeResult, fmt: str) -> HttpResponseBase:
             {"node": node.node_id},
             status=404,
         ) from exc
-    response = HttpResponse(frame.to_csv(index=True), content_type="text/csv")
+    # The index is the row id of the input row each row came from (DESIGN.md).
+    label = "row_id"
+    while label in frame.columns:
+        label = f"_{label}"
+    response = HttpResponse(
+        frame.to_csv(index=True, index_label=label), content_type="text/csv"
+    )
     response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     return response
 

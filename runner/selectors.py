@@ -152,7 +152,17 @@ def chain_runs_summary(chain_ids: list[int]) -> dict[int, dict[str, str]]:
 
 
 def runs_compare(*, left: Run, right: Run) -> list[dict[str, Any]]:
-    """Node by node: same key (same output by construction) or how outputs differ."""
+    """Node by node: same key (same output by construction) or how outputs differ.
+
+    Only two runs of one chain (any versions) compare; others are refused.
+    """
+    left_chain, right_chain = left.chain_version.chain, right.chain_version.chain
+    if left_chain.id != right_chain.id:
+        raise CatenaAppError(
+            f"Only runs of one chain can be compared: run {left.id} is of "
+            f"{left_chain.name!r}, run {right.id} of {right_chain.name!r}.",
+            {"chains": [left_chain.name, right_chain.name]},
+        )
     a = {n.node_id: n for n in run_nodes(run=left)}
     b = {n.node_id: n for n in run_nodes(run=right)}
     order = list(a) + [n for n in b if n not in a]

@@ -178,11 +178,12 @@ def run_compare(request: HttpRequest) -> HttpResponse:
         raise Http404("Choose two runs to compare.")
     left = selectors.run_get(run_id=form.cleaned_data["a"])
     right = selectors.run_get(run_id=form.cleaned_data["b"])
-    context = {
-        "left": left,
-        "right": right,
-        "rows": selectors.runs_compare(left=left, right=right),
-    }
+    try:
+        rows = selectors.runs_compare(left=left, right=right)
+    except CatenaAppError as exc:
+        messages.error(request, exc.message)
+        return redirect(left.get_absolute_url())
+    context = {"left": left, "right": right, "rows": rows}
     return render(request, "runner/run_compare.html", context)
 
 

@@ -130,6 +130,25 @@ def test_compare_says_which_outputs_differ_and_by_how_much(owner_client, owner, 
     assert owner_client.get("/runs/compare?a=x").status_code == 404
 
 
+def test_comparing_runs_of_two_chains_is_refused_with_a_message(
+    owner_client, owner, drain
+):
+    rows = [{"x": 1.0, "y": 2.0}]
+    a = run_start(
+        chain_version=chain_version_make(owner=owner, document=linear_doc()),
+        user=owner,
+        rows=rows,
+    )
+    other = chain_version_make(owner=owner, document=linear_doc(), name="other")
+    b = run_start(chain_version=other, user=owner, rows=rows)
+    drain()
+    response = owner_client.get(f"/runs/compare?a={a.id}&b={b.id}", follow=True)
+    assert response.redirect_chain == [(f"/runs/{a.id}/", 302)]
+    page = response.content.decode()
+    assert "Only runs of one chain can be compared" in page
+    assert "&#x27;other&#x27;" in page
+
+
 def test_the_run_start_form_starts_a_run_and_shows_errors(owner_client, owner, drain):
     version = chain_version_make(owner=owner, document=linear_doc(), name="adder")
     dataset = dataset_make(owner=owner)

@@ -172,6 +172,8 @@ def node_execute(node_result_id: int) -> None:
             more = time.monotonic() - started < HOP_SECONDS
             hop = node_run(node_result, parents=hop.parents if hop else None, hop=more)
             node_result = hop.node_result if hop else None
+            if node_result is not None:
+                logger.info("node result %d kept to run next", node_result.id)
     finally:
         _connections_refresh()
 

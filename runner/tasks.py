@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from celery import shared_task
+from celery.utils.log import get_task_logger
 
 from runner import execute, sweeper
+
+logger = get_task_logger(__name__)
 
 
 @shared_task(name="runner.ping")  # type: ignore[untyped-decorator, unused-ignore]
@@ -18,6 +21,8 @@ def ping(path: str, token: str) -> None:
 @shared_task(name="runner.node_execute")  # type: ignore[untyped-decorator, unused-ignore]
 def node_execute(node_result_id: int) -> None:
     """Claim, run or reuse, and hand on one node of a run."""
+    # One line per message, naming the row: how often a node was sent shows.
+    logger.info("node result %d delivered", node_result_id)
     execute.node_execute(node_result_id)
 
 

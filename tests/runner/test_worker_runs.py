@@ -4,12 +4,15 @@ broker by default, PostgreSQL + Redis in the other CI configuration)."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from runner.models import Artifact, NodeResult, Run
 from runner.services.runs import run_cancel, run_start
@@ -81,7 +84,7 @@ def test_fan_out_branches_overlap_in_time_on_two_worker_processes(
         name="sleepy", estimator=SleepySum(["x", "y"], 1.0), owner=owner, staff=staff
     )
     version = chain_version_make(owner=owner, document=sleepy_doc("a", "b"))
-    workers()
+    worker = workers()
     run = run_start(chain_version=version, user=owner, rows=[{"x": 1.0, "y": 2.0}])
     run_wait(run)
     assert run.status == Run.Status.SUCCEEDED
@@ -91,8 +94,17 @@ def test_fan_out_branches_overlap_in_time_on_two_worker_processes(
     both = run.nodes.get(node_id="both")
     assert both.started_at >= max(a.finished_at, b.finished_at)
     assert run.nodes.count() == 5
-    # Both parents finished at nearly the same time; the child ran once.
+    # Both parents finished at nearly the same time; the child ran once, and
+    # was handed on once: one message delivered, or kept by the last parent's
+    # process to run next, never both nor twice.
     assert set(run.nodes.values_list("attempts", flat=True)) == {1}
+    time.sleep(0.5)  # a duplicate message would be delivered meanwhile
+    handed = re.findall(
+        rf"node result {both.id} (delivered|kept to run next)$",
+        worker.output(),
+        flags=re.MULTILINE,
+    )
+    assert len(handed) == 1
 
 
 def test_a_second_identical_run_executes_no_node_on_the_worker(owner, workers):
@@ -141,10 +153,17 @@ def test_a_worker_killed_mid_node_loses_nothing(owner, staff, workers):
 def test_fifty_runs_started_at_once_all_finish_none_lost_or_duplicated(owner, workers):
     version = chain_version_make(owner=owner, document=linear_doc())
     workers()
-    runs = [
-        run_start(chain_version=version, user=owner, rows=[{"x": float(i), "y": 1.0}])
-        for i in range(50)
-    ]
+
+    def submit(i: int) -> Run:
+        try:
+            rows = [{"x": float(i), "y": 1.0}]
+            return run_start(chain_version=version, user=owner, rows=rows)
+        finally:
+            connection.close()  # this thread's own connection
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        runs = list(pool.map(submit, range(50)))
+    assert len({r.id for r in runs}) == 50
     for run in runs:
         run_wait(run, timeout=120)
     assert {r.status for r in runs} == {Run.Status.SUCCEEDED}

@@ -62,6 +62,12 @@ class Dataset(models.Model):
 
     class Meta:
         ordering = ["-created", "-id"]
+        constraints = [
+            # Pickers show data sets by name: one owner's must differ.
+            models.UniqueConstraint(
+                fields=["owner", "name"], name="runner_dataset_unique_owner_name"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -195,7 +195,8 @@ def dataset_list(request: HttpRequest) -> HttpResponse:
                 owner=request.user, **form.cleaned_data
             )
         except ValidationError as exc:
-            form.add_error("file", _error_text(exc))
+            field = "name" if "name" in getattr(exc, "error_dict", {}) else "file"
+            form.add_error(field, _error_text(exc))
         else:
             messages.success(request, f"Data set {dataset.name!r} uploaded.")
             return redirect(dataset.get_absolute_url())

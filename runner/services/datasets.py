@@ -10,7 +10,7 @@ import pandas as pd
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from catena.keys import data_hash
 from runner.models import Artifact, Dataset
@@ -138,10 +138,11 @@ def dataset_create(
     if file.size is not None and file.size > dataset_max_bytes():
         limit = settings.CATENA_MAX_UPLOAD_MB
         raise ValidationError({"file": f"{file_name} is larger than {limit} MB."})
+    name = _name_free_check(owner=owner, name=name or file_name.rsplit(".", 1)[0])
     df = table_read(data=file.read(), fmt=fmt, name=file_name)
     artifact = data_artifact_ensure(df=df)
     return _dataset_save(
-        name=name or file_name.rsplit(".", 1)[0],
+        name=name,
         description=description,
         owner=owner,
         artifact=artifact,
@@ -162,8 +163,9 @@ def _dataset_save(
     fmt: str,
     size: int,
 ) -> Dataset:
+    name = _name_free_check(owner=owner, name=name)
     dataset = Dataset(
-        name=name[:200],
+        name=name,
         description=description,
         owner=owner,
         artifact=artifact,
@@ -171,15 +173,32 @@ def _dataset_save(
         format=fmt,
         size=size,
     )
-    dataset.full_clean()
-    dataset.save()
+    dataset.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            dataset.save()
+    except IntegrityError as exc:  # the same name saved meanwhile
+        raise _name_taken(name) from exc
     return dataset
+
+
+def _name_free_check(*, owner: Any, name: str) -> str:
+    """The name as stored; refused when the owner has a data set so named."""
+    name = name[:200]
+    if Dataset.objects.filter(owner=owner, name=name).exists():
+        raise _name_taken(name)
+    return name
+
+
+def _name_taken(name: str) -> ValidationError:
+    return ValidationError({"name": f"You already have a data set named {name!r}."})
 
 
 def dataset_create_from_frame(
     *, name: str, df: pd.DataFrame, owner: Any, description: str = ""
 ) -> Dataset:
     """Store a table built in code (demo data, tests) as a data set."""
+    name = _name_free_check(owner=owner, name=name)
     df = table_check(df=df, name=name)
     artifact = data_artifact_ensure(df=df)
     return _dataset_save(

@@ -90,3 +90,33 @@ def test_the_upload_page_shows_errors_and_lists_data_sets(owner_client, media):
     assert "iris" in page
     assert "<td>1</td><td>2</td>" in page.replace("\n", "")
     assert "iris" in owner_client.get("/datasets/").content.decode()
+
+
+def test_a_second_data_set_of_the_same_name_is_refused_for_its_owner(
+    api, teammate_api, media
+):
+    assert upload(api, "a.csv", b"x\n1\n", name="sales").status_code == 201
+    again = upload(api, "b.csv", b"y\n2\n", name="sales")
+    assert again.status_code == 400
+    assert again.json()["message"] == "You already have a data set named 'sales'."
+    assert again.json()["extra"]["fields"] == {"name": [again.json()["message"]]}
+    assert list(Dataset.objects.values_list("name", "original_name")) == [
+        ("sales", "a.csv")
+    ]
+    assert Artifact.objects.count() == 1
+    # The name is the owner's: a teammate may use it too.
+    assert upload(teammate_api, "c.csv", b"x\n1\n", name="sales").status_code == 201
+    assert Dataset.objects.filter(name="sales").count() == 2
+
+
+def test_the_upload_page_says_the_name_is_taken(owner_client, owner, media):
+    first = {"file": SimpleUploadedFile("iris.csv", b"a\n1\n"), "name": "iris"}
+    assert owner_client.post("/datasets/", first).status_code == 302
+    second = {"file": SimpleUploadedFile("other.csv", b"b\n2\n"), "name": "iris"}
+    page = owner_client.post("/datasets/", second)
+    assert page.status_code == 400
+    assert "You already have a data set named &#x27;iris&#x27;." in (
+        page.content.decode()
+    )
+    assert Dataset.objects.count() == 1
+    assert Artifact.objects.count() == 1

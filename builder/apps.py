@@ -8,10 +8,7 @@ class BuilderConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        try:
-            from registry.usage import register_usage_provider
-        except ImportError:  # the registry app predates its usage hook
-            return
         from builder.usage import chains_using
+        from registry.usage import register_usage_provider
 
         register_usage_provider(chains_using)

@@ -9,26 +9,24 @@ from django.urls import reverse
 from builder.models import ChainVersionModel
 
 
-def chains_using(model: Any) -> list[Any]:
-    """One ``UsageRef`` per chain version and node reference to ``model``."""
-    from registry.usage import UsageRef
-
+def chains_using(names: list[str]) -> dict[str, list[Any]]:
+    """For each model name, one ``UsageRef`` per chain version and reference."""
     refs = (
-        ChainVersionModel.objects.filter(model_name=model.name)
+        ChainVersionModel.objects.filter(model_name__in=names)
         .select_related("version__chain")
         .order_by("version__chain__name", "-version__number", "node_id")
     )
-    found: dict[tuple[str, int, str], Any] = {}
+    found: dict[str, dict[tuple[str, int, str], Any]] = {name: {} for name in names}
     for ref in refs:
-        chain, number = ref.version.chain.name, ref.version.number
-        key = (chain, number, ref.reference)
-        if key in found:
-            continue
-        url = reverse("builder:chain_detail", args=[chain]) + f"?version={number}"
-        reference: int | str = (
-            int(ref.reference) if ref.reference.isdigit() else ref.reference
-        )
-        found[key] = UsageRef(
-            chain=chain, chain_version=number, reference=reference, url=url
-        )
-    return list(found.values())
+        key = (ref.version.chain.name, ref.version.number, ref.reference)
+        if key not in found[ref.model_name]:
+            found[ref.model_name][key] = _usage_ref(*key)
+    return {name: list(by_key.values()) for name, by_key in found.items()}
+
+
+def _usage_ref(chain: str, number: int, written: str) -> Any:
+    from registry.usage import UsageRef
+
+    url = reverse("builder:chain_detail", args=[chain]) + f"?version={number}"
+    reference: int | str = int(written) if written.isdigit() else written
+    return UsageRef(chain=chain, chain_version=number, reference=reference, url=url)

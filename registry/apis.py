@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 from config.pagination import Pagination
 from registry import selectors, services
 from registry.models import ModelVersion, RegisteredModel
-from registry.usage import chains_using_count
+from registry.usage import chains_using_counts
 
 ERROR = inline_serializer(
     "RegistryError",
@@ -30,7 +30,12 @@ ERROR = inline_serializer(
 ERRORS = {400: ERROR, 403: ERROR, 404: ERROR, 413: ERROR}
 
 
-def _model_data(model: RegisteredModel) -> dict[str, Any]:
+def _models_data(models: list[RegisteredModel]) -> list[dict[str, Any]]:
+    counts = chains_using_counts([m.name for m in models])
+    return [_model_data(m, used_by=counts[m.name]) for m in models]
+
+
+def _model_data(model: RegisteredModel, *, used_by: int) -> dict[str, Any]:
     latest = getattr(model, "latest_number", None)
     if latest is None:
         found = selectors.version_latest(model=model)
@@ -43,7 +48,7 @@ def _model_data(model: RegisteredModel) -> dict[str, Any]:
         "created": model.created,
         "latest_version": latest,
         "aliases": {a.name: a.version.number for a in model.aliases.all()},
-        "used_by_chains": chains_using_count(model),
+        "used_by_chains": used_by,
     }
 
 
@@ -108,7 +113,7 @@ class ModelListApi(APIView):
         models = selectors.model_list(search=filters.validated_data["search"])
         paginator = Pagination()
         page = paginator.paginate_queryset(models, request, view=self) or []
-        data = self.OutputSerializer([_model_data(m) for m in page], many=True).data
+        data = self.OutputSerializer(_models_data(list(page)), many=True).data
         return paginator.get_paginated_response(data)
 
     @extend_schema(request=InputSerializer, responses={201: OutputSerializer, **ERRORS})
@@ -118,7 +123,7 @@ class ModelListApi(APIView):
         model = services.registered_model_create(
             owner=request.user, **serializer.validated_data
         )
-        data = self.OutputSerializer(_model_data(model)).data
+        data = self.OutputSerializer(_models_data([model])[0]).data
         return Response(data, status=status.HTTP_201_CREATED)
 
 
@@ -137,7 +142,7 @@ class ModelDetailApi(APIView):
     @extend_schema(responses={200: OutputSerializer, **ERRORS})
     def get(self, request: Request, name: str) -> Response:
         model = selectors.model_get(name=name)
-        return Response(self.OutputSerializer(_model_data(model)).data)
+        return Response(self.OutputSerializer(_models_data([model])[0]).data)
 
 
 @extend_schema_serializer(component_name="ModelVersion")

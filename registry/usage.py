@@ -4,8 +4,11 @@
 
     from registry.usage import UsageRef, register_usage_provider
 
-    def chains_using(model) -> list[UsageRef]: ...
+    def chains_using(names: list[str]) -> dict[str, list[UsageRef]]: ...
     register_usage_provider(chains_using)
+
+A provider answers for many models at once, so a page of models costs one query
+per provider, not one per model.
 
 The registry pages then say "used by N chains" and list the chain versions.
 """
@@ -41,7 +44,7 @@ class UsageRef:
         return f"{self.chain}{version}"
 
 
-UsageProvider = Callable[["RegisteredModel"], list[UsageRef]]
+UsageProvider = Callable[[list[str]], dict[str, list[UsageRef]]]
 _providers: list[UsageProvider] = []
 
 
@@ -52,14 +55,22 @@ def register_usage_provider(fn: UsageProvider) -> UsageProvider:
     return fn
 
 
-def usages_of(model: RegisteredModel) -> list[UsageRef]:
-    """Every chain version that refers to ``model``, from every provider."""
-    found: list[UsageRef] = []
+def usages_for(names: list[str]) -> dict[str, list[UsageRef]]:
+    """Every chain version that refers to each model name, from every provider."""
+    found: dict[str, list[UsageRef]] = {name: [] for name in names}
     for provider in list(_providers):
-        found.extend(provider(model))
+        for name, refs in provider(names).items():
+            found.setdefault(name, []).extend(refs)
     return found
 
 
-def chains_using_count(model: RegisteredModel) -> int:
-    """The number of distinct chains that refer to ``model``."""
-    return len({ref.chain for ref in usages_of(model)})
+def usages_of(model: RegisteredModel) -> list[UsageRef]:
+    return usages_for([model.name])[model.name]
+
+
+def chains_using_counts(names: list[str]) -> dict[str, int]:
+    """The number of distinct chains that refer to each model name."""
+    return {
+        name: len({ref.chain for ref in refs})
+        for name, refs in usages_for(names).items()
+    }

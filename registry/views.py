@@ -17,7 +17,7 @@ from config.exceptions import CatenaAppError
 from registry import selectors, services
 from registry.apis import version_file_response
 from registry.forms import AliasForm, ModelUploadForm, VersionUploadForm
-from registry.usage import chains_using_count
+from registry.usage import chains_using_counts
 
 PAGE_SIZE = 20
 
@@ -26,7 +26,8 @@ def model_list(request: HttpRequest) -> HttpResponse:
     search = request.GET.get("q", "").strip()
     paginator = Paginator(selectors.model_list(search=search), PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
-    rows = [(m, chains_using_count(m)) for m in page.object_list]
+    counts = chains_using_counts([m.name for m in page.object_list])
+    rows = [(m, counts[m.name]) for m in page.object_list]
     context = {"page": page, "rows": rows, "search": search}
     return render(request, "registry/model_list.html", context)
 

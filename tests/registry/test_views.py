@@ -24,13 +24,12 @@ def teammate_client(client, teammate):
 def chain_usage():
     """A provider as builder registers one: two versions of one chain."""
 
-    def provider(model):
-        if model.name != "sales-ridge":
-            return []
-        return [
+    def provider(names):
+        refs = [
             UsageRef("pricing", 1, "@production", "/chains/pricing/"),
             UsageRef("pricing", 2, 1, "/chains/pricing/"),
         ]
+        return {name: refs if name == "sales-ridge" else [] for name in names}
 
     usage.register_usage_provider(provider)
     yield provider
@@ -262,3 +261,27 @@ def test_upload_page_refuses_overlong_notes_next_to_the_field(owner_client):
     assert response.status_code == 400
     assert "notes" in response.context["form"].errors
     assert RegisteredModel.objects.count() == 0
+
+
+def test_the_model_list_asks_each_usage_provider_once_per_page(
+    owner_client, api, owner, django_assert_max_num_queries
+):
+    asked: list[list[str]] = []
+
+    def provider(names):
+        asked.append(sorted(names))
+        return {name: [UsageRef("pricing", 1, 1, "/chains/pricing/")] for name in names}
+
+    for n in range(5):
+        services.registered_model_create(name=f"m{n}", owner=owner)
+    usage.register_usage_provider(provider)
+    try:
+        with django_assert_max_num_queries(8):
+            page = owner_client.get("/models/")
+        listed = api.get("/api/models/").json()["results"]
+    finally:
+        usage._providers.remove(provider)
+    names = [f"m{n}" for n in range(5)]
+    assert asked == [names, names]
+    assert page.content.count(b"1 chain") == 5
+    assert [m["used_by_chains"] for m in listed] == [1] * 5

@@ -1,6 +1,6 @@
 """Benchmark: catena's in-process executor against the same models called by hand.
 
-Runs the reference chain (``bench/reference_chain.py``) on 1, 1,000 and 100,000
+Runs the reference chain (``catena/reference.py``) on 1, 1,000 and 100,000
 rows. Goals: at 100,000 rows the executor takes at most 1.05x the direct time;
 at 1 row its overhead is at most 100 µs per node. "engine-only" runs the same
 graph with models that answer at once: the executor's own cost, which does not
@@ -17,9 +17,9 @@ import _common  # noqa: F401 - puts the repository root on sys.path
 import numpy as np
 from _common import emit, median_seconds, parser, table
 
-from bench.reference_chain import build_reference, direct, estimators_of
 from catena.executor import run
 from catena.graph import load
+from catena.reference import build_reference, direct, estimators_of
 from catena.resolving import DictResolver
 
 SIZES = {1: 300, 1_000: 100, 100_000: 7}

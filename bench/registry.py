@@ -1,4 +1,4 @@
-"""Benchmark: loading each demo model cold, and a warm cache hit.
+"""Benchmark: loading each demo model cold, a warm cache hit, and an alias's impact.
 
 Runs on its own SQLite database and media folder under ``var/bench-registry``
 (migrated and filled with the demo models on the first run), never on yours.
@@ -8,11 +8,14 @@ Runs on its own SQLite database and media folder under ``var/bench-registry``
 Columns: cold = resolve from the database, read the file, check its sha256,
 load it (skops / onnxruntime) into an adapter; warm = resolve + load when the
 per-process cache already holds it (one database query); hit = the loader call
-alone on a warm cache.
+alone on a warm cache; impact = validating the 500 chain versions that follow
+``@production`` of the first demo model against a candidate version, the way
+the version page, the alias form and ``GET .../impact`` do (goal: under 1 s).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import time
@@ -85,6 +88,62 @@ def measure(name: str, repeats: int) -> dict[str, Any]:
     }
 
 
+IMPACT_CHAINS = 500
+
+
+def impact_chains_install(name: str, count: int) -> None:
+    """``count`` chains ``bench-impact-N`` following ``name@production``, half live."""
+    from django.contrib.auth import get_user_model
+
+    from builder import services
+    from builder.models import Chain
+    from registry.models import ModelVersion
+
+    user = get_user_model().objects.get(username="bench")
+    version = ModelVersion.objects.get(model__name=name, aliases__name="production")
+    features = version.signature.get("inputs", [])
+    document = {
+        "format": "catena.chain/1",
+        "nodes": [
+            {"id": "in", "kind": "input", "params": {"schema": features}},
+            {
+                "id": "m",
+                "kind": "model",
+                "params": {"model": name, "version": "@production"},
+            },
+            {"id": "out", "kind": "output", "params": {}},
+        ],
+        "edges": [["in", "m"], ["m", "out"]],
+    }
+    have = Chain.objects.filter(name__startswith="bench-impact-").count()
+    for n in range(have, count):
+        chain = services.chain_create(name=f"bench-impact-{n}", owner=user)
+        # A distinct model node id per chain: no two versions share a hash, so
+        # each is validated (an impact validates one document per hash).
+        doc = json.loads(json.dumps(document).replace('"m"', f'"m{n}"'))
+        services.chain_version_save(chain=chain, document=doc, user=user)
+        if n % 2 == 0:
+            services.chain_live_set(chain=chain, number=1, user=user)
+
+
+def measure_impact(name: str, repeats: int) -> dict[str, Any]:
+    """Impact of ``name@production`` on its current version over the chains."""
+    from registry.impact import impact_of
+    from registry.models import ModelVersion
+
+    impact_chains_install(name, IMPACT_CHAINS)
+    version = ModelVersion.objects.get(model__name=name, aliases__name="production")
+    found = impact_of(version=version, alias="production")
+    return {
+        "model": name,
+        "chain_versions": len(found.reached),
+        "live": found.live,
+        "impact_ms": median_ms(
+            lambda: impact_of(version=version, alias="production"), repeats
+        ),
+    }
+
+
 def main() -> None:
     args = parser(__doc__.splitlines()[0]).parse_args()
     setup_django()
@@ -94,7 +153,11 @@ def main() -> None:
     headers = ["model", "format", "size KB", "cold ms", "warm resolve+load ms"]
     headers.append("cache hit µs")
     print(table(headers, [list(r.values()) for r in results]))
-    emit({"models": results, "repeats": repeats}, args.json)
+    impact = measure_impact(names[0], 3 if args.quick else 7)
+    print(
+        table(["model", "chain versions", "live", "impact ms"], [list(impact.values())])
+    )
+    emit({"models": results, "repeats": repeats, "impact": impact}, args.json)
 
 
 if __name__ == "__main__":

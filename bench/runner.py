@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -33,6 +32,7 @@ from typing import Any
 
 import _common  # noqa: F401 - puts the repository root on sys.path
 from _common import ROOT, emit, parser, table
+from _site import demo_install, worker_start, worker_stop
 
 POSTGRES_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 BENCH_DB = "catena_bench_runner"
@@ -169,53 +169,11 @@ def redis_flush(url: str) -> None:
     redis.Redis.from_url(url).flushdb()
 
 
-def demo_install() -> Any:
-    from django.contrib.auth import get_user_model
-
-    from builder.demo import demo_chains_install
-    from registry.demo import demo_models_install
-
-    user, _ = get_user_model().objects.get_or_create(
-        username="bench", defaults={"is_staff": True}
-    )
-    demo_models_install(user=user)
-    demo_chains_install(user=user)
-    return user
-
-
-def worker_start() -> subprocess.Popen[bytes]:
-    log = Path(os.environ["CATENA_VAR_DIR"]) / "worker.log"
-    handle = open(log, "w")  # noqa: SIM115 - lives as long as the worker
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "-c", "2"]
-        + ["-l", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=ROOT,
-        env=os.environ.copy(),
-        stdout=handle,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 60
-    while " ready." not in log.read_text():
-        if time.monotonic() > deadline or worker.poll() is not None:
-            raise RuntimeError(log.read_text())
-        time.sleep(0.1)
-    return worker
-
-
-def worker_stop(worker: subprocess.Popen[bytes]) -> None:
-    os.killpg(worker.pid, signal.SIGTERM)
-    try:
-        worker.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(worker.pid, signal.SIGKILL)
-
-
 def measure(rows: int, repeats: int, user: Any) -> dict[str, Any]:
-    from bench.reference_chain import synthetic_sales
     from catena.executor import run as run_in_process
+    from catena.reference import synthetic_sales
     from registry.resolver import RegistryResolver
-    from runner.execute import chain_graph
+    from runner.compute import chain_graph
     from runner.selectors import chain_version_pick
     from runner.services.datasets import dataset_create_from_frame
 

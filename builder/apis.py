@@ -21,8 +21,11 @@ from rest_framework.views import APIView
 from builder import bundle, selectors, services
 from builder.models import NAME_MAX_LENGTH, Chain, ChainVersion
 from builder.parsers import LimitedJSONParser, RawZip, ZipParser
+from builder.validation import problem_serializer
+from config import fields as strict
 from config.exceptions import CatenaAppError
 from config.pagination import Pagination
+from config.schema import ErrorSerializer
 
 
 class DocumentApi(APIView):
@@ -40,6 +43,7 @@ class ChainOutputSerializer(serializers.Serializer[Any]):
     title = serializers.CharField()
     description = serializers.CharField()
     owner = serializers.CharField(source="owner.username")
+    team = serializers.CharField(source="team.name", allow_null=True, default=None)
     created = serializers.DateTimeField()
     updated = serializers.DateTimeField()
     latest_version = serializers.IntegerField(allow_null=True)
@@ -66,14 +70,14 @@ class ChainListApi(DocumentApi):
     class FilterSerializer(serializers.Serializer[Any]):
         search = serializers.CharField(required=False, default="", allow_blank=True)
         owner = serializers.CharField(required=False, default="", allow_blank=True)
+        team = serializers.CharField(required=False, default="", allow_blank=True)
 
     @extend_schema_serializer(component_name="ChainListInput")
     class InputSerializer(serializers.Serializer[Any]):
-        name = serializers.SlugField(max_length=NAME_MAX_LENGTH)
-        title = serializers.CharField(max_length=200, required=False, default="")
-        description = serializers.CharField(
-            required=False, default="", allow_blank=True
-        )
+        name = strict.SlugField(max_length=NAME_MAX_LENGTH)
+        title = strict.CharField(max_length=200, required=False, default="")
+        description = strict.CharField(required=False, default="", allow_blank=True)
+        team = strict.CharField(required=False, allow_null=True, default=None)
 
     @extend_schema(
         parameters=[FilterSerializer], responses=ChainOutputSerializer(many=True)
@@ -103,13 +107,36 @@ class ChainDetailApi(APIView):
         return Response(_chain_data(request, chain))
 
 
-class VersionOutputSerializer(serializers.Serializer[Any]):
+class ChainTeamSetApi(DocumentApi):
+    """Give a chain to a team the caller belongs to (``null``: to no team)."""
+
+    @extend_schema_serializer(component_name="ChainTeamSetInput")
+    class InputSerializer(serializers.Serializer[Any]):
+        team = strict.CharField(allow_null=True, allow_blank=True)
+
+    @extend_schema(request=InputSerializer, responses=ChainOutputSerializer)
+    def post(self, request: Request, name: str) -> Response:
+        chain = selectors.chain_get(name=name)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        chain = services.chain_team_set(
+            chain=chain, team=serializer.validated_data["team"], user=request.user
+        )
+        return Response(_chain_data(request, chain))
+
+
+class VersionSummarySerializer(serializers.Serializer[Any]):
+    """A version in a list: everything but the document."""
+
     chain = serializers.CharField(source="chain.name")
     number = serializers.IntegerField()
     hash = serializers.CharField()
     message = serializers.CharField()
     saved_by = serializers.CharField(source="saved_by.username")
     created = serializers.DateTimeField()
+
+
+class VersionOutputSerializer(VersionSummarySerializer):
     document = serializers.JSONField()
 
 
@@ -124,11 +151,11 @@ class ChainVersionListApi(DocumentApi):
     @extend_schema_serializer(component_name="ChainVersionListInput")
     class InputSerializer(serializers.Serializer[Any]):
         document = serializers.DictField()
-        message = serializers.CharField(
+        message = strict.CharField(
             max_length=500, required=False, default="", allow_blank=True
         )
 
-    @extend_schema(responses=VersionOutputSerializer(many=True))
+    @extend_schema(responses=VersionSummarySerializer(many=True))
     def get(self, request: Request, name: str) -> Response:
         chain = selectors.chain_get(name=name)
         versions = selectors.chain_version_list(chain=chain)
@@ -173,7 +200,7 @@ class ChainVersionDetailApi(APIView):
 class ChainLiveSetApi(DocumentApi):
     @extend_schema_serializer(component_name="ChainLiveSetInput")
     class InputSerializer(serializers.Serializer[Any]):
-        number = serializers.IntegerField(min_value=1, allow_null=True)
+        number = strict.IntegerField(min_value=1, allow_null=True)
 
     @extend_schema(request=InputSerializer, responses=ChainOutputSerializer)
     def post(self, request: Request, name: str) -> Response:
@@ -190,7 +217,7 @@ class ChainDraftApi(DocumentApi):
     @extend_schema_serializer(component_name="ChainDraftInput")
     class InputSerializer(serializers.Serializer[Any]):
         document = serializers.JSONField()
-        base_number = serializers.IntegerField(
+        base_number = strict.IntegerField(
             min_value=1, required=False, allow_null=True, default=None
         )
 
@@ -232,10 +259,25 @@ class ValidateApi(DocumentApi):
     @extend_schema_serializer(component_name="ValidateInput")
     class InputSerializer(serializers.Serializer[Any]):
         document = serializers.JSONField()
+        chain = serializers.SlugField(
+            required=False,
+            allow_blank=True,
+            default="",
+            max_length=100,
+            help_text="The chain the document is a version of: a chain step "
+            "using it (directly or through others) is reported as a cycle.",
+        )
+        target = strict.CharField(
+            required=False,
+            allow_blank=True,
+            default="",
+            max_length=200,
+            help_text="A data set's target column: a model taking it is warned of.",
+        )
 
     @extend_schema_serializer(component_name="ValidateOutput")
     class OutputSerializer(serializers.Serializer[Any]):
-        problems = serializers.ListField(child=serializers.DictField())
+        problems = problem_serializer()
         schemas = serializers.DictField()
 
     @extend_schema(
@@ -248,7 +290,9 @@ class ValidateApi(DocumentApi):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         problems, schemas = services.chain_validate(
-            serializer.validated_data["document"]
+            serializer.validated_data["document"],
+            chain=serializer.validated_data["chain"] or None,
+            target=serializer.validated_data["target"],
         )
         return Response({"problems": problems, "schemas": schemas})
 
@@ -265,6 +309,7 @@ class ChainExportApi(APIView):
         responses={
             (200, "application/json"): OpenApiTypes.OBJECT,
             (200, "application/zip"): OpenApiTypes.BINARY,
+            409: ErrorSerializer,
         },
         description="The version's document and the models it uses (name, "
         "resolved version, sha256); with ?bundle=zip a zip that also holds the "
@@ -344,6 +389,11 @@ class PaletteApi(APIView):
     class OutputSerializer(serializers.Serializer[Any]):
         kinds = serializers.ListField(child=serializers.DictField())
         models = serializers.ListField(child=serializers.DictField())
+        chains = serializers.ListField(
+            child=serializers.DictField(),
+            help_text="Saved chains for chain steps: name, title, versions "
+            "(numbers), live and latest version numbers.",
+        )
 
     @extend_schema(responses=OutputSerializer)
     def get(self, request: Request) -> Response:

@@ -1,7 +1,7 @@
 """Demo chains built from the registry's demo models (``registry.demo``).
 
 ``demo_chains_install`` saves the stacked sales chain (the reference chain of
-``bench/reference_chain.py``) and a voting chain of the iris classifiers. A
+``catena/reference.py``) and a voting chain of the iris classifiers. A
 chain that already exists is left as it is, so a re-run changes nothing.
 """
 
@@ -22,13 +22,27 @@ IRIS_MODELS = {"logreg": "iris-logreg", "tree": "iris-tree", "nb": "iris-nb"}
 
 def sales_stacked_document() -> dict[str, Any]:
     """The reference chain, each model pinned to its ``@production`` alias."""
-    from bench.reference_chain import reference_doc
+    from catena.reference import reference_doc
 
     document = reference_doc()
     for node in document["nodes"]:
         if node["kind"] == "model":
             node["params"] = {**node["params"], "version": "@production"}
     # The reference's one-row layout hides the fan-out; lay it out in layers.
+    ids = [node["id"] for node in document["nodes"]]
+    points = layered_layout(ids, [(a, b) for a, b in document["edges"]])
+    document["layout"] = {n: [40 + x, 40 + y] for n, (x, y) in points.items()}
+    return document
+
+
+def sales_optimize_document() -> dict[str, Any]:
+    """The sales chain, then the price that maximises revenue (@production)."""
+    from catena.reference_optimize import optimize_doc
+
+    document = optimize_doc(version="@production")
+    for node in document["nodes"]:
+        if node["kind"] == "model":
+            node["params"] = {**node["params"], "version": "@production"}
     ids = [node["id"] for node in document["nodes"]]
     points = layered_layout(ids, [(a, b) for a, b in document["edges"]])
     document["layout"] = {n: [40 + x, 40 + y] for n, (x, y) in points.items()}
@@ -81,6 +95,14 @@ DEMO_CHAINS = (
         sales_stacked_document,
     ),
     (
+        "sales-optimize",
+        "Sales: the price that maximises revenue",
+        "The stacked sales chain, then an optimize node: for each row, the price "
+        "(0.5x to 1.5x the current one, at least the unit cost) that maximises "
+        "(price - unit_cost) x predicted sales. Run it on demo-sales-costs.",
+        sales_optimize_document,
+    ),
+    (
         "iris-vote",
         "Iris: majority vote of three classifiers",
         "Logistic regression, a decision tree and naive Bayes vote on the species.",
@@ -109,6 +131,11 @@ def _install(name: str, title: str, description: str, make: Any, *, user: Any) -
         return False
     document = make()
     needed = {n["params"]["model"] for n in document["nodes"] if n["kind"] == "model"}
+    needed |= {
+        n["params"]["predictor"]["model"]
+        for n in document["nodes"]
+        if n["kind"] == "optimize"
+    }
     if RegisteredModel.objects.filter(name__in=needed).count() < len(needed):
         return False
     chain = services.chain_create(

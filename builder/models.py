@@ -18,6 +18,15 @@ class Chain(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="chains"
     )
+    # The owning team: every member may change the object. ``owner`` stays the
+    # creator, who keeps the right to change it too.
+    team = models.ForeignKey(
+        "auth.Group",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
     live_version = models.ForeignKey(

@@ -1,49 +1,30 @@
-"""A JSON parser that refuses big bodies before reading and deep nesting safely."""
+"""Parsers of the builder: size-limited graph documents and raw zip bundles."""
 
 from __future__ import annotations
 
-import json
 import tempfile
 from collections.abc import Mapping
 from typing import IO, Any
 
 from django.conf import settings
-from rest_framework.exceptions import ParseError
-from rest_framework.parsers import BaseParser, JSONParser
+from rest_framework.parsers import BaseParser
 
 from builder.limits import MAX_REQUEST_BYTES, limit_error
+from config.parsers import CatenaJSONParser, json_max_bytes
 
 
-class LimitedJSONParser(JSONParser):
-    """JSON bodies of at most ``max_bytes``; the size is checked before parsing."""
+class LimitedJSONParser(CatenaJSONParser):
+    """Graph-document bodies of at most ``MAX_REQUEST_BYTES``, checked first.
 
-    max_bytes = MAX_REQUEST_BYTES
+    Decoding (no NaN, no NUL, no lone surrogates) is ``CatenaJSONParser``'s.
+    """
 
-    def parse(
-        self,
-        stream: Any,
-        media_type: str | None = None,
-        parser_context: Mapping[str, Any] | None = None,
-    ) -> Any:
-        request = (parser_context or {}).get("request")
-        declared = _content_length(request)
-        if declared > self.max_bytes:
-            raise _too_big(declared, self.max_bytes)
-        raw = stream.read(self.max_bytes + 1)
-        if len(raw) > self.max_bytes:
-            raise _too_big(len(raw), self.max_bytes)
-        try:
-            return json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
-        except RecursionError:
-            # The C decoder gives up on very deep nesting with RecursionError.
-            raise limit_error(
-                "depth",
-                "The JSON body is nested too deeply.",
-                got=0,
-                maximum=0,
-            ) from None
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise ParseError(f"Malformed JSON: {exc}") from None
+    @property
+    def max_bytes(self) -> int:
+        return min(MAX_REQUEST_BYTES, json_max_bytes())
+
+    def too_big(self, size: int, maximum: int) -> Exception:
+        return _too_big(size, maximum)
 
 
 def _content_length(request: Any) -> int:

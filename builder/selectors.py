@@ -7,20 +7,33 @@ from typing import Any
 from django.db.models import Max, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
+from accounts import teams
 from builder.models import Chain, ChainDraft, ChainVersion, ChainVersionModel
 from catena import steps
 from registry.models import Alias, ModelVersion, RegisteredModel
 
 
 def chain_can_edit(*, chain: Chain, user: Any) -> bool:
-    """The owner and staff may change a chain; every logged-in user may read it."""
+    """Staff, the owner and members of the owning team may change a chain;
+    every logged-in user may read it."""
     if not getattr(user, "is_authenticated", False):
         return False
-    return bool(user.is_staff or chain.owner_id == user.pk)
+    if user.is_staff or chain.owner_id == user.pk:
+        return True
+    return teams.team_member(team_id=chain.team_id, user=user)
 
 
-def chain_list(*, search: str = "", owner: str = "") -> QuerySet[Chain]:
-    chains = Chain.objects.select_related("owner", "live_version").annotate(
+def chain_can_give(*, chain: Chain, user: Any) -> bool:
+    """Staff, the owner and admins of the owning team may change its team."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if user.is_staff or chain.owner_id == user.pk:
+        return True
+    return chain.team is not None and teams.team_admin(team=chain.team, user=user)
+
+
+def chain_list(*, search: str = "", owner: str = "", team: str = "") -> QuerySet[Chain]:
+    chains = Chain.objects.select_related("owner", "team", "live_version").annotate(
         latest_number=Max("versions__number")
     )
     # PostgreSQL refuses NUL in any text parameter; no stored text holds one.
@@ -35,12 +48,16 @@ def chain_list(*, search: str = "", owner: str = "") -> QuerySet[Chain]:
         return chains.none()
     if owner:
         chains = chains.filter(owner__username=owner)
+    if "\x00" in team:
+        return chains.none()
+    if team:
+        chains = chains.filter(team__name=team)
     return chains.order_by("name")
 
 
 def chain_get(*, name: str) -> Chain:
     return get_object_or_404(
-        Chain.objects.select_related("owner", "live_version"), name=name
+        Chain.objects.select_related("owner", "team", "live_version"), name=name
     )
 
 
@@ -92,7 +109,26 @@ def palette_get() -> dict[str, Any]:
         }
         for kind in steps.kinds()
     ]
-    return {"kinds": kinds, "models": _palette_models()}
+    return {"kinds": kinds, "models": _palette_models(), "chains": _palette_chains()}
+
+
+def _palette_chains() -> list[dict[str, Any]]:
+    """Saved chains with at least one version, for the palette's Chains section."""
+    numbers: dict[int, list[int]] = {}
+    rows = ChainVersion.objects.order_by("number").values_list("chain_id", "number")
+    for chain_id, number in rows:
+        numbers.setdefault(chain_id, []).append(number)
+    chains = Chain.objects.filter(id__in=numbers).select_related("live_version")
+    return [
+        {
+            "name": chain.name,
+            "title": chain.display_title,
+            "versions": numbers[chain.id],
+            "latest": numbers[chain.id][-1],
+            "live": chain.live_version.number if chain.live_version else None,
+        }
+        for chain in chains.order_by("name")
+    ]
 
 
 def _palette_models() -> list[dict[str, Any]]:

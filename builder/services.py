@@ -8,9 +8,10 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 
+from accounts import teams
 from builder.limits import document_limits_check
 from builder.models import Chain, ChainDraft, ChainVersion, ChainVersionModel
-from builder.selectors import chain_can_edit, chain_version_latest
+from builder.selectors import chain_can_edit, chain_can_give, chain_version_latest
 from builder.validation import chain_validate, errors_of
 from catena.graph import canonical_hash
 from catena.resolving import Resolver
@@ -23,6 +24,7 @@ __all__ = [
     "chain_draft_save",
     "chain_edit_check",
     "chain_live_set",
+    "chain_team_set",
     "chain_validate",
     "chain_version_save",
 ]
@@ -34,16 +36,46 @@ def chain_edit_check(*, chain: Chain, user: Any) -> None:
     """Raise a 403 ``CatenaAppError`` unless ``user`` may change ``chain``."""
     if not chain_can_edit(chain=chain, user=user):
         raise CatenaAppError(
-            f"Only the owner of chain '{chain.name}' or staff may change it.",
+            f"Only the owner of chain '{chain.name}', a member of its team or "
+            "staff may change it.",
             {"chain": chain.name},
             status=403,
         )
 
 
 @transaction.atomic
+def chain_team_set(*, chain: Chain, team: str | None, user: Any) -> Chain:
+    """Give ``chain`` to the team called ``team`` (None or "": to no team)."""
+    if not chain_can_give(chain=chain, user=user):
+        raise CatenaAppError(
+            f"Only the owner of chain '{chain.name}', an admin of its team or "
+            "staff may change its team.",
+            {"chain": chain.name},
+            status=403,
+        )
+    chain.team = teams.team_for_object(name=team, user=user)
+    chain.save(update_fields=["team", "updated"])
+    return chain
+
+
+# Path segments that sit where a chain name does: /chains/new, /api/chains/import.
+RESERVED_CHAIN_NAMES = frozenset({"new", "import"})
+
+
+@transaction.atomic
 def chain_create(
-    *, name: str, owner: Any, title: str = "", description: str = ""
+    *,
+    name: str,
+    owner: Any,
+    title: str = "",
+    description: str = "",
+    team: str | None = None,
 ) -> Chain:
+    if name in RESERVED_CHAIN_NAMES:
+        raise CatenaAppError(
+            f"'{name}' names a page or an action; choose another chain name.",
+            {"fields": {"name": [f"'{name}' is reserved."]}},
+        )
     if Chain.objects.filter(name=name).exists():
         raise CatenaAppError(
             f"A chain named '{name}' already exists.",
@@ -51,7 +83,13 @@ def chain_create(
             status=409,
         )
     registry_services.text_check(field="description", value=description)
-    chain = Chain(name=name, owner=owner, title=title, description=description)
+    chain = Chain(
+        name=name,
+        owner=owner,
+        title=title,
+        description=description,
+        team=teams.team_for_object(name=team, user=owner),
+    )
     chain.full_clean()
     chain.save()
     return chain
@@ -75,7 +113,7 @@ def chain_version_save(
     chain_edit_check(chain=chain, user=user)
     # The row lock serializes numbering between two concurrent saves.
     chain = Chain.objects.select_for_update().get(pk=chain.pk)
-    problems, _ = chain_validate(document, resolver=resolver)
+    problems, _ = chain_validate(document, resolver=resolver, chain=chain.name)
     errors = errors_of(problems)
     if errors:
         raise CatenaAppError(
@@ -127,12 +165,17 @@ def _version_create(
 
 
 def model_references(document: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """Return ``(node_id, model_name, reference)`` of every model node."""
+    """Return ``(node_id, model_name, reference)`` of every model node and of
+    every optimize node's predictor."""
     refs = []
     for node in document.get("nodes", []):
-        if node.get("kind") != "model":
-            continue
         params = node.get("params", {})
+        if node.get("kind") == "optimize":
+            params = params.get("predictor", {})
+        elif node.get("kind") != "model":
+            continue
+        if "model" not in params:  # a saved chain predicts: not a model reference
+            continue
         refs.append(
             (node["id"], params["model"], str(params.get("version", "@latest")))
         )

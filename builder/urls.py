@@ -14,6 +14,7 @@ urlpatterns = [
     path("chains/<slug:name>/", views.chain_detail, name="chain_detail"),
     path("chains/<slug:name>/edit", views.chain_editor, name="chain_editor"),
     path("chains/<slug:name>/live", views.chain_live, name="chain_live"),
+    path("chains/<slug:name>/team", views.chain_team, name="chain_team"),
     path("api/chains/", apis.ChainListApi.as_view(), name="api_chain_list"),
     path("api/chains/import", apis.ChainImportApi.as_view(), name="api_chain_import"),
     path("api/chains/<slug:name>/", apis.ChainDetailApi.as_view(), name="api_chain"),
@@ -34,6 +35,9 @@ urlpatterns = [
     ),
     path(
         "api/chains/<slug:name>/live", apis.ChainLiveSetApi.as_view(), name="api_live"
+    ),
+    path(
+        "api/chains/<slug:name>/team", apis.ChainTeamSetApi.as_view(), name="api_team"
     ),
     path(
         "api/chains/<slug:name>/draft", apis.ChainDraftApi.as_view(), name="api_draft"

@@ -12,10 +12,12 @@ from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from accounts.teams import team_list
 from builder import selectors, services
 from builder.diff import documents_diff
 from builder.drawing import document_drawing
 from builder.forms import ChainForm, DiffForm
+from builder.impact import breaks_of_chain, upcoming_versions
 from builder.models import Chain, ChainVersion
 from builder.runs_summary import runs_summary
 from catena.graph import FORMAT
@@ -25,11 +27,19 @@ from config.exceptions import CatenaAppError
 def chain_list(request: HttpRequest) -> HttpResponse:
     search = request.GET.get("q", "").strip()
     owner = request.GET.get("owner", "").strip()
-    chains = selectors.chain_list(search=search, owner=owner)
+    team = request.GET.get("team", "").strip()
+    chains = selectors.chain_list(search=search, owner=owner, team=team)
     page = Paginator(chains, 50).get_page(request.GET.get("page"))
     runs = runs_summary(chain.id for chain in page)
     rows = [(chain, runs.get(chain.id)) for chain in page]
-    context = {"page": page, "rows": rows, "q": search, "owner": owner}
+    context = {
+        "page": page,
+        "rows": rows,
+        "q": search,
+        "owner": owner,
+        "team": team,
+        "teams": team_list(user=request.user),
+    }
     return render(request, "builder/chain_list.html", context)
 
 
@@ -55,7 +65,11 @@ def chain_detail(request: HttpRequest, name: str) -> HttpResponse:
         "shown": shown,
         "drawing": document_drawing(shown.document) if shown else None,
         "can_edit": selectors.chain_can_edit(chain=chain, user=request.user),
+        "can_give": selectors.chain_can_give(chain=chain, user=request.user),
+        "teams": team_list(user=request.user),
         "diff": None,
+        "upcoming": upcoming_versions(version=shown) if shown else [],
+        "alias_breaks": breaks_of_chain(chain=chain),
     }
     context.update(_diff_context(request, versions))
     return render(request, "builder/chain_detail.html", context)
@@ -149,4 +163,20 @@ def chain_live(request: HttpRequest, name: str) -> HttpResponse:
             messages.error(request, getattr(exc, "message", "Not a version number."))
         else:
             messages.success(request, "Live version updated.")
+    return redirect(chain)
+
+
+def chain_team(request: HttpRequest, name: str) -> HttpResponse:
+    """Give the chain to the posted team (empty: to no team), from the chain page."""
+    chain = selectors.chain_get(name=name)
+    if request.method == "POST":
+        try:
+            chain = services.chain_team_set(
+                chain=chain, team=request.POST.get("team", ""), user=request.user
+            )
+        except CatenaAppError as exc:
+            messages.error(request, exc.message)
+        else:
+            owner = f"team {chain.team.name}" if chain.team else "no team"
+            messages.success(request, f"{chain.name} now belongs to {owner}.")
     return redirect(chain)

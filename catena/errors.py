@@ -39,6 +39,10 @@ class ModelNotFoundError(CatenaError, LookupError):
     """A resolver knows no such model, version or alias."""
 
 
+class ChainNotFoundError(CatenaError, LookupError):
+    """A resolver knows no such saved chain or chain version."""
+
+
 class StepError(CatenaError):
     """A node failed while running; permanent, never retried."""
 
@@ -66,3 +70,19 @@ class ChainInvalidError(CatenaError):
     def __init__(self, problems: Sequence[Problem]) -> None:
         self.problems = list(problems)
         super().__init__(_summary(self.problems))
+
+
+class RowsError(CatenaError, ValueError):
+    """Request rows do not fit a chain's input; ``columns`` maps each bad column
+    to what is wrong with it, ``rows`` holds body-shape problems (no column)."""
+
+    def __init__(self, columns: dict[str, str], rows: str = "") -> None:
+        self.columns = dict(columns)
+        self.rows = rows
+        parts = [f"{name} ({why})" for name, why in self.columns.items()]
+        head = rows or "the rows do not fit the chain's input"
+        super().__init__(f"{head}: {'; '.join(parts)}" if parts else head)
+
+
+class ProtocolError(CatenaError, ValueError):
+    """A request or response does not follow the Open Inference Protocol (V2)."""

@@ -8,6 +8,7 @@ on its parents' outputs; it is the Celery runner's unit of work.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,11 +18,12 @@ import pandas as pd
 
 from catena import steps
 from catena.adapters import LoadedModel
+from catena.chains import ChainInfo, Expansion, expand, label, output_node
 from catena.errors import CatenaError, ChainInvalidError, StepError
 from catena.fanin import join_frames
 from catena.graph import Graph
 from catena.keys import data_hash, node_keys
-from catena.problems import Problem
+from catena.problems import Problem, make
 from catena.resolving import ResolvedModel, Resolver
 from catena.scheduling import ready
 from catena.steps.context import StepContext
@@ -78,6 +80,9 @@ def run(
 ) -> RunResult:
     """Run a graph on a table, in this process.
 
+    Chain nodes run their saved chain's nodes, which appear in the outcomes
+    under ``<chain node>/<inner id>``.
+
     Parameters
     ----------
     graph : Graph
@@ -116,20 +121,19 @@ def run(
     >>> result.outcomes["out"].output.to_dict("list")
     {'x': [1.5]}
     """
-    needed = _needed(graph, until)
     report = check(graph, resolver)
-    _raise_errors(report.problems, needed)
+    _raise_errors(report.problems, _needed(graph, until))
+    flat = expand(graph, report.resolved, report.chains)
+    graph, needed = flat.graph, _needed(flat.graph, until)
     keys = (
         {}
         if store is None
-        else node_keys(graph, report.resolved, data_hash(inputs), needed)
+        else node_keys(
+            graph, flat.resolved, data_hash(inputs), needed, chains=flat.chains
+        )
     )
-    execution = _Execution(graph, inputs, report.resolved, store, keys)
-    done: set[str] = set()
-    while batch := ready(graph, done, needed):
-        for node_id in batch:
-            execution.step(node_id)
-            done.add(node_id)
+    execution = _Execution(graph, inputs, flat.resolved, store, keys, flat.infos)
+    execution.all(needed)
     warnings = [p for p in report.problems if p.severity == "warning"]
     return RunResult(execution.outcomes, warnings)
 
@@ -138,8 +142,7 @@ def _needed(graph: Graph, until: str | None) -> set[str] | None:
     if until is None:
         return None
     if until not in graph.nodes:
-        message = f"there is no node {until!r} to run until"
-        raise ChainInvalidError([Problem("unknown_node", message, until)])
+        raise ChainInvalidError([make("unknown_node", node=until, id=until)])
     ancestors: set[str] = nx.ancestors(graph.dag, until)
     return {until} | ancestors
 
@@ -168,11 +171,19 @@ class _Execution:
         resolved: Mapping[str, ResolvedModel],
         store: ArtifactStore | None,
         keys: Mapping[str, str],
+        chains: Mapping[str, ChainInfo] | None = None,
     ) -> None:
         self.graph, self.inputs, self.resolved = graph, inputs, resolved
-        self.store, self.keys = store, keys
+        self.store, self.keys, self.chains = store, keys, dict(chains or {})
         self.outcomes: dict[str, NodeOutcome] = {}
         self.loaded: dict[tuple[str, int, str], LoadedModel] = {}
+
+    def all(self, needed: set[str] | None = None) -> None:
+        done: set[str] = set()
+        while batch := ready(self.graph, done, needed):
+            for node_id in batch:
+                self.step(node_id)
+                done.add(node_id)
 
     def step(self, node_id: str) -> None:
         start = time.perf_counter()
@@ -198,8 +209,8 @@ class _Execution:
         parents = self.graph.parents[node_id]
         table = _table([(p, self.outcomes[p].output) for p in parents], self.inputs)
         loaded = self._load(model) if model is not None else None
-        ctx = StepContext(
-            node_id, model=model, loaded=loaded, inputs=self.inputs, parents=parents
+        ctx = _context(
+            node_id, model, loaded, self.inputs, parents, self.chains.get(node_id)
         )
         return _call_step(self.graph, node_id, table, ctx)
 
@@ -214,7 +225,7 @@ def _table(
     parents: list[tuple[str, pd.DataFrame]], inputs: pd.DataFrame | None
 ) -> pd.DataFrame:
     if parents:
-        return join_frames(parents)
+        return join_frames([(label(p), df) for p, df in parents])
     return inputs if inputs is not None else pd.DataFrame()
 
 
@@ -236,6 +247,7 @@ def run_node(
     parents: Mapping[str, pd.DataFrame],
     resolved: Mapping[str, ResolvedModel],
     inputs: pd.DataFrame | None = None,
+    chains: Mapping[str, ChainInfo] | None = None,
 ) -> pd.DataFrame:
     """Run one node on its parents' outputs.
 
@@ -252,6 +264,9 @@ def run_node(
         with :meth:`ResolvedModel.load`, whose loader may keep it warm.
     inputs : pandas.DataFrame, optional
         The run's input table; needed by input nodes.
+    chains : Mapping of str to ChainInfo, optional
+        Resolved saved chains by node id (:attr:`Expansion.infos`); needed by
+        an optimize what-if part that predicts with a chain.
 
     Returns
     -------
@@ -277,5 +292,46 @@ def run_node(
     ids = graph.parents[node_id]
     table = _table([(p, parents[p]) for p in ids], inputs)
     loaded = model.load() if model is not None else None
-    ctx = StepContext(node_id, model=model, loaded=loaded, inputs=inputs, parents=ids)
+    ctx = _context(node_id, model, loaded, inputs, ids, (chains or {}).get(node_id))
     return _call_step(graph, node_id, table, ctx)
+
+
+def _context(
+    node_id: str,
+    model: ResolvedModel | None,
+    loaded: LoadedModel | None,
+    inputs: pd.DataFrame | None,
+    parents: tuple[str, ...],
+    chain: ChainInfo | None,
+) -> StepContext:
+    run_chain = None if chain is None else functools.partial(_run_chain, chain)
+    return StepContext(
+        node_id,
+        model=model,
+        loaded=loaded,
+        inputs=inputs,
+        parents=parents,
+        chain=chain,
+        run_chain=run_chain,
+    )
+
+
+def _run_chain(info: ChainInfo, table: pd.DataFrame) -> pd.DataFrame:
+    flat = expand(info.chain.graph, info.resolved, info.chains)
+    return run_resolved(flat, table, output_node(info.chain.graph))
+
+
+def run_resolved(flat: Expansion, inputs: pd.DataFrame, output: str) -> pd.DataFrame:
+    """Run an expanded, validated graph on a table; return node ``output``'s table.
+
+    Nothing is stored or reused: this is a saved chain run as one step's
+    computation (an optimize what-if part's predictor).
+
+    Raises
+    ------
+    StepError
+        When a node fails.
+    """
+    execution = _Execution(flat.graph, inputs, flat.resolved, None, {}, flat.infos)
+    execution.all({output} | nx.ancestors(flat.graph.dag, output))
+    return execution.outcomes[output].output

@@ -2,9 +2,8 @@
 
 A document is::
 
-    {"format": "catena.chain/1",
+    {"format": "catena.chain/1", "edges": [["in", "out"], ...],
      "nodes": [{"id": "in", "kind": "input", "params": {...}}, ...],
-     "edges": [["in", "out"], ...],
      "layout": {"in": [40, 120]}}
 
 :func:`load` checks every part and reports *all* malformed parts at once. It does
@@ -25,9 +24,9 @@ from typing import Any, TypeVar, cast
 import networkx as nx
 from pydantic import BaseModel, ValidationError
 
-from catena import steps
+from catena import parts, steps
 from catena.errors import GraphCycleError, GraphDocumentError
-from catena.problems import Problem
+from catena.problems import Problem, make
 
 FORMAT = "catena.chain/1"
 #: Node ids: letters, digits, ``_`` and ``-``; no ``.`` (the fan-in separator).
@@ -39,12 +38,13 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class Node:
-    """One node: its id, kind, validated params and the params as written."""
+    """One node: id, kind, params validated and as written, a part's owner."""
 
     id: str
     kind: str
     params: BaseModel
     raw: dict[str, Any] = field(compare=False)
+    part_of: str | None = None
 
 
 @dataclass(frozen=True)
@@ -169,20 +169,24 @@ def load(doc: object) -> Graph:
     problems: list[Problem] = []
     if not isinstance(doc, Mapping):
         kind = type(doc).__name__
-        problem = Problem("bad_document", f"the document must be an object, not {kind}")
+        problem = make(
+            "bad_document", variant="root", field=None, expected="object", got=kind
+        )
         raise GraphDocumentError([problem])
     _check_format(doc, problems)
     nodes, ids = _load_nodes(_list(doc, "nodes", problems), problems)
     edges = _load_edges(_list(doc, "edges", problems), ids, problems)
     layout = _load_layout(doc.get("layout", {}), ids, problems)
+    nodes, edges = parts.expand(nodes, edges, problems)
     if problems:
         raise GraphDocumentError(problems)
-    return _build(nodes, edges, layout)
+    return build(nodes, edges, layout)
 
 
-def _build(
+def build(
     nodes: dict[str, Node], edges: list[Edge], layout: dict[str, tuple[float, float]]
 ) -> Graph:
+    """Return a graph of checked nodes and edges (what :func:`load` ends with)."""
     dag = nx.DiGraph()
     dag.add_nodes_from(nodes)
     dag.add_edges_from(edges)
@@ -196,16 +200,17 @@ def _build(
 def _check_format(doc: Mapping[str, Any], problems: list[Problem]) -> None:
     tag = doc.get("format")
     if tag != FORMAT:
-        message = f"the format tag must be {FORMAT!r}, not {tag!r}"
-        problems.append(Problem("bad_format", message))
+        scalar = tag is None or isinstance(tag, str | int | float)
+        got = tag if scalar else type(tag).__name__
+        problems.append(make("bad_format", expected=FORMAT, got=got))
 
 
 def _list(doc: Mapping[str, Any], key: str, problems: list[Problem]) -> list[Any]:
     value = doc.get(key, [])
     if isinstance(value, list):
         return value
-    message = f"'{key}' must be a list, not {type(value).__name__}"
-    problems.append(Problem("bad_document", message))
+    got = type(value).__name__
+    problems.append(make("bad_document", field=key, expected="list", got=got))
     return []
 
 
@@ -217,12 +222,11 @@ def _load_nodes(
     nodes: dict[str, Node] = {}
     seen: set[str] = set()
     for number, item in enumerate(items, start=1):
-        shape = _node_shape_problem(item)
+        shape = _node_shape_problem(number, item)
         if shape is not None:
-            problems.append(Problem("bad_node", f"node #{number}: {shape}"))
+            problems.append(shape)
         elif item["id"] in seen:
-            message = f"node id {item['id']!r} is used twice"
-            problems.append(Problem("duplicate_node", message, item["id"]))
+            problems.append(make("duplicate_node", node=item["id"], id=item["id"]))
         else:
             seen.add(item["id"])
             node = _load_node(item, problems)
@@ -233,29 +237,31 @@ def _load_nodes(
 def _load_node(item: Mapping[str, Any], problems: list[Problem]) -> Node | None:
     node_id, kind, raw = item["id"], item["kind"], item.get("params", {})
     if not ID_PATTERN.fullmatch(node_id):
-        message = f"node id {node_id!r} must be 1-64 letters, digits, '_' or '-'"
-        problems.append(Problem("bad_id", message, node_id))
+        problems.append(make("bad_id", node=node_id, id=node_id))
         return None
-    if kind not in steps.STEP_KINDS:
-        known = ", ".join(steps.STEP_KINDS)
-        message = f"node {node_id!r} has unknown kind {kind!r} (known: {known})"
-        problems.append(Problem("unknown_kind", message, node_id))
+    if kind not in steps.STEP_KINDS or steps.get(kind).INTERNAL:
+        known = [k.kind for k in steps.kinds()]
+        problems.append(make("unknown_kind", node=node_id, kind=kind, known=known))
         return None
     params = _load_params(node_id, kind, raw, problems)
     return Node(node_id, kind, params, raw) if params is not None else None
 
 
-def _node_shape_problem(item: Any) -> str | None:
+def _node_shape_problem(index: int, item: Any) -> Problem | None:
+    fields: dict[str, Any] = {"index": index, "field": None, "unknown_fields": []}
     if not isinstance(item, Mapping):
-        return f"must be an object, not {type(item).__name__}"
-    extra = sorted(set(item) - {"id", "kind", "params"})
+        got = {"got": type(item).__name__}
+        return make("bad_node", variant="object", extra=got, **fields)
+    extra = sorted(map(str, set(item) - {"id", "kind", "params"}))
     if extra:
-        return f"has unknown fields: {', '.join(map(str, extra))}"
+        return make("bad_node", variant="fields", **{**fields, "unknown_fields": extra})
     for key in ("id", "kind"):
         if not isinstance(item.get(key), str):
-            return f"'{key}' must be a string"
+            shown = {"expected": "string"}
+            return make("bad_node", extra=shown, **{**fields, "field": key})
     if not isinstance(item.get("params", {}), Mapping):
-        return f"node {item['id']!r}: 'params' must be an object"
+        fields["field"] = "params"
+        return make("bad_node", variant="params", extra={"id": item["id"]}, **fields)
     return None
 
 
@@ -266,8 +272,15 @@ def _load_params(
         return steps.get(kind).Params.model_validate(raw)
     except ValidationError as exc:
         for error in exc.errors():
-            message = f"node {node_id!r}: params.{_loc(error['loc'])}: {error['msg']}"
-            problems.append(Problem("bad_params", message, node_id))
+            problems.append(
+                make(
+                    "bad_params",
+                    node=node_id,
+                    path=_loc(error["loc"]),
+                    type=error["type"],
+                    detail=error["msg"],
+                )
+            )
         return None
 
 
@@ -293,19 +306,17 @@ def _edge_problem(
     number: int, item: Any, nodes: set[str], edges: list[Edge]
 ) -> Problem | None:
     if not _is_pair(item):
-        message = f"edge #{number} must be [source, target] node ids, not {item!r}"
-        return Problem("bad_edge", message)
+        return make("bad_edge", extra={"item": repr(item)}, index=number)
     edge: Edge = (item[0], item[1])
-    name = f"edge {edge[0]} -> {edge[1]}"
-    missing = " and ".join(repr(n) for n in edge if n not in nodes)
+    shown = {"source": edge[0], "target": edge[1]}
+    missing = [n for n in edge if n not in nodes]
     if missing:
-        return Problem(
-            "missing_node", f"{name} names missing node {missing}", None, edge
-        )
+        shown["missing_text"] = " and ".join(repr(n) for n in missing)
+        return make("missing_node", edge=edge, extra=shown, missing=missing)
     if edge[0] == edge[1]:
-        return Problem("self_edge", f"{name} goes to itself", edge[0], edge)
+        return make("self_edge", node=edge[0], edge=edge, extra=shown)
     if edge in edges:
-        return Problem("duplicate_edge", f"{name} appears twice", None, edge)
+        return make("duplicate_edge", edge=edge, extra=shown)
     return None
 
 
@@ -319,15 +330,13 @@ def _load_layout(
     value: Any, nodes: set[str], problems: list[Problem]
 ) -> dict[str, tuple[float, float]]:
     if not isinstance(value, Mapping):
-        problems.append(Problem("bad_layout", "'layout' must be an object of [x, y]"))
+        problems.append(make("bad_layout", variant="root", entry=None))
         return {}
     layout: dict[str, tuple[float, float]] = {}
     for node_id, point in value.items():
         if node_id not in nodes or not _is_point(point):
-            message = f"layout entry {node_id!r} must be [x, y] for an existing node"
-            problems.append(
-                Problem("bad_layout", message, node_id if node_id in nodes else None)
-            )
+            at = node_id if node_id in nodes else None
+            problems.append(make("bad_layout", node=at, entry=node_id))
             continue
         layout[node_id] = (float(point[0]), float(point[1]))
     return layout
@@ -349,12 +358,12 @@ def dump(graph: Graph) -> dict[str, Any]:
     >>> dump(load(doc)) == doc
     True
     """
+    written = [n for n in graph.nodes.values() if n.part_of is None]
+    ids = {n.id for n in written}
     return {
         "format": FORMAT,
-        "nodes": [
-            {"id": n.id, "kind": n.kind, "params": n.raw} for n in graph.nodes.values()
-        ],
-        "edges": [list(edge) for edge in graph.edges],
+        "nodes": [{"id": n.id, "kind": n.kind, "params": n.raw} for n in written],
+        "edges": [list(e) for e in graph.edges if e[0] in ids and e[1] in ids],
         "layout": {k: list(v) for k, v in graph.layout.items()},
     }
 

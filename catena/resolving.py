@@ -1,9 +1,13 @@
-"""Model references resolved to exact versions, and the resolver protocol.
+"""Model and chain references resolved to exact versions, and the resolver protocol.
 
 A model node names a registered model and a version: a number, ``"@latest"`` or
 an alias such as ``"@production"``. A :class:`Resolver` (the registry supplies
 one) turns that into a :class:`ResolvedModel` carrying the exact version, its
 sha256, its :class:`Signature` and a loader for the model itself.
+
+A chain node names a saved chain and a version: a number, ``"@live"`` or
+``"@latest"``. :meth:`Resolver.resolve_chain` (the builder supplies it) turns
+that into a :class:`ResolvedChain`: the exact version and its loaded graph.
 """
 
 from __future__ import annotations
@@ -12,11 +16,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from catena.errors import ModelNotFoundError
+from catena.errors import ChainNotFoundError, ModelNotFoundError
 from catena.schema import Schema
 
 if TYPE_CHECKING:
     from catena.adapters import LoadedModel
+    from catena.graph import Graph
 
 METHODS: tuple[str, ...] = (
     "predict",
@@ -74,6 +79,10 @@ class ResolvedModel:
         False for pickles nobody has marked trusted; such a model never runs.
     warnings : tuple of str
         Compatibility warnings (e.g. library version differences).
+    trained_on : tuple of (str, int)
+        For a stacker: the ``(model, version)`` whose outputs were its features.
+    out_of_fold : bool or None
+        Whether those features were out-of-fold predictions (None: unknown).
     """
 
     name: str
@@ -83,6 +92,8 @@ class ResolvedModel:
     loader: Callable[[], LoadedModel] = field(compare=False, repr=False)
     trusted: bool = True
     warnings: tuple[str, ...] = ()
+    trained_on: tuple[tuple[str, int], ...] = ()
+    out_of_fold: bool | None = None
 
     def load(self) -> LoadedModel:
         """Return the loaded model adapter (what ``loader`` returns)."""
@@ -94,8 +105,39 @@ class ResolvedModel:
         return (self.name, self.version, self.sha256)
 
 
+@dataclass(frozen=True, slots=True)
+class ResolvedChain:
+    """One exact saved chain version, loaded.
+
+    Parameters
+    ----------
+    name : str
+        The chain's name (slug).
+    version : int
+        The exact version number the reference resolved to.
+    hash : str
+        The canonical hash of the version's document.
+    graph : Graph
+        The version's loaded graph (saved versions never change, so a
+        resolver may keep one per version).
+    live : int or None
+        The version ``@live`` names now, if any (for "@live moved" notices).
+    """
+
+    name: str
+    version: int
+    hash: str
+    graph: Graph = field(compare=False, repr=False)
+    live: int | None = None
+
+    @property
+    def ref(self) -> tuple[str, int, str]:
+        """``(name, version, hash)``, as recorded in a run."""
+        return (self.name, self.version, self.hash)
+
+
 class Resolver(Protocol):
-    """Turns a model reference into an exact :class:`ResolvedModel`."""
+    """Turns model and chain references into exact versions."""
 
     def resolve(self, name: str, version: int | str) -> ResolvedModel:
         """Resolve ``name`` at ``version`` (a number, ``"@latest"`` or ``"@alias"``).
@@ -104,6 +146,17 @@ class Resolver(Protocol):
         ------
         ModelNotFoundError
             When the model, version or alias does not exist.
+        """
+        ...
+
+    def resolve_chain(self, name: str, version: int | str) -> ResolvedChain:
+        """Resolve chain ``name`` at ``version`` (a number, ``"@live"``, ``"@latest"``).
+
+        Raises
+        ------
+        ChainNotFoundError
+            When the chain or version does not exist (or the resolver knows
+            no chains at all).
         """
         ...
 
@@ -117,6 +170,8 @@ class DictResolver:
         The versions of each model name.
     aliases : Mapping of str to Mapping of str to int, optional
         Alias name (without ``@``) to version number, per model name.
+    chains : Mapping of str to Sequence of ResolvedChain, optional
+        The versions of each saved chain; ``@live`` is each one's ``live``.
 
     Examples
     --------
@@ -130,9 +185,25 @@ class DictResolver:
         self,
         models: Mapping[str, Sequence[ResolvedModel]],
         aliases: Mapping[str, Mapping[str, int]] | None = None,
+        chains: Mapping[str, Sequence[ResolvedChain]] | None = None,
     ) -> None:
         self.models = {k: {m.version: m for m in v} for k, v in models.items()}
         self.aliases = aliases or {}
+        self.chains = {k: {c.version: c for c in v} for k, v in (chains or {}).items()}
+
+    def resolve_chain(self, name: str, version: int | str) -> ResolvedChain:
+        """Resolve a chain reference; see :meth:`Resolver.resolve_chain`."""
+        versions = self.chains.get(name)
+        if not versions:
+            raise ChainNotFoundError(f"no chain named {name!r}")
+        number: int | str | None = version
+        if version == "@latest":
+            number = max(versions)
+        elif version == "@live":
+            number = next(iter(versions.values())).live
+        if number not in versions:
+            raise ChainNotFoundError(f"chain {name!r} has no version {version}")
+        return versions[number]
 
     def resolve(self, name: str, version: int | str) -> ResolvedModel:
         """Resolve a reference; see :meth:`Resolver.resolve`."""

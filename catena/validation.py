@@ -10,20 +10,23 @@ own, so one mistake is reported once.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass, field
+from typing import Any
 
 import networkx as nx
 
-from catena import steps
-from catena.errors import ModelNotFoundError, StepSchemaError
+from catena import parts, steps
+from catena.chains import ChainInfo
+from catena.errors import ChainInvalidError, ModelNotFoundError, StepSchemaError
 from catena.fanin import join_schemas
 from catena.graph import Graph, Node, remember
-from catena.problems import Problem
-from catena.resolving import ResolvedModel, Resolver
+from catena.guards import bias_problems
+from catena.nesting import Nesting, Refusal, inspect_chain, resolve_chains
+from catena.problems import Problem, make
+from catena.resolving import ResolvedChain, ResolvedModel, Resolver
 from catena.schema import Schema
 from catena.steps.context import StepContext
-from catena.steps.model import Params as ModelParams
 
 #: At most this many cycles are reported (a dense graph has exponentially many).
 MAX_CYCLES = 10
@@ -41,11 +44,15 @@ class Report:
         Each node's inferred output schema; None where it cannot be known.
     resolved : dict of str to ResolvedModel
         Each model node's resolved version (missing when resolving failed).
+    chains : dict of str to ChainInfo
+        Each chain node's saved chain, resolved and checked (missing when
+        refused); :func:`catena.chains.expand` takes it.
     """
 
     problems: list[Problem]
     schemas: dict[str, Schema | None]
     resolved: dict[str, ResolvedModel]
+    chains: dict[str, ChainInfo] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -53,7 +60,7 @@ class Report:
         return all(p.severity != "error" for p in self.problems)
 
 
-def check(graph: Graph, resolver: Resolver) -> Report:
+def check(graph: Graph, resolver: Resolver, *, chain: str | None = None) -> Report:
     """Validate a graph and infer every node's output schema.
 
     Parameters
@@ -61,7 +68,11 @@ def check(graph: Graph, resolver: Resolver) -> Report:
     graph : Graph
         A loaded graph (see :func:`catena.graph.load`).
     resolver : Resolver
-        Resolves model references; called once per distinct reference.
+        Resolves model and chain references; called once per distinct model
+        reference.
+    chain : str, optional
+        The name of the chain the graph is a version of, so a chain node that
+        uses it (directly or through others) is refused as a cycle.
 
     Returns
     -------
@@ -77,22 +88,47 @@ def check(graph: Graph, resolver: Resolver) -> Report:
     >>> [p.code for p in check(g, DictResolver({})).problems]
     ['no_output']
     """
+    return _check(graph, resolver, Nesting((chain,) if chain else ()))
+
+
+def _check(graph: Graph, resolver: Resolver, nesting: Nesting) -> Report:
     problems = list(
         remember(graph, "structure", lambda: list(structure_problems(graph)))
     )
     resolved = _resolve_all(graph, resolver, problems)
+    chains = resolve_chains(graph, resolver, nesting, problems, _check)
     if any(p.code == "cycle" for p in problems):
-        return Report(problems, dict.fromkeys(graph.nodes), resolved)
+        problems = [parts.on_canvas(p) for p in problems]
+        return Report(problems, dict.fromkeys(graph.nodes), resolved, chains)
     failed = frozenset(
         p.node
         for p in problems
         if p.severity == "error" and p.code != "input_with_parents"
     )
     models = tuple((n, m.name, m.version, m.signature) for n, m in resolved.items())
+    saved = tuple((n, c.chain.ref, c.inputs, c.outputs) for n, c in chains.items())
     schemas, found = remember(
-        graph, ("schemas", failed, models), lambda: _infer(graph, resolved, failed)
+        graph,
+        ("schemas", failed, models, saved),
+        lambda: _infer(graph, resolved, failed, chains),
     )
-    return Report(problems + found, dict(schemas), resolved)
+    found = found + bias_problems(graph, resolved)
+    problems = [parts.on_canvas(p) for p in problems + found]
+    return Report(problems, dict(schemas), resolved, chains)
+
+
+def chain_info(chain: ResolvedChain, resolver: Resolver) -> ChainInfo:
+    """Return a resolved chain's info, as a chain step using it gets it.
+
+    Raises
+    ------
+    ChainInvalidError
+        When the chain would be refused as a step (its problem is the error's).
+    """
+    found = inspect_chain(chain, resolver, Nesting((chain.name,)), _check)
+    if isinstance(found, Refusal):
+        raise ChainInvalidError([found.at(chain.name)])
+    return found
 
 
 def validate(graph: Graph, resolver: Resolver) -> list[Problem]:
@@ -108,15 +144,35 @@ def validate(graph: Graph, resolver: Resolver) -> list[Problem]:
     return check(graph, resolver).problems
 
 
+def rows_problems(
+    graph: Graph, rows: int, among: Collection[str] | None = None
+) -> list[Problem]:
+    """Return the problems that only the run's row count reveals.
+
+    Examples
+    --------
+    >>> from catena.graph import load
+    >>> rows_problems(load({"format": "catena.chain/1"}), 10)
+    []
+    """
+    found = []
+    for node in graph.nodes.values():
+        check_rows = steps.get(node.kind).rows_problem
+        if check_rows is not None and (among is None or node.id in among):
+            problem = check_rows(node.params, rows, StepContext(node.id))
+            found += [parts.on_canvas(problem)] if problem is not None else []
+    return found
+
+
 def structure_problems(graph: Graph) -> Iterator[Problem]:
     """Yield the problems of the graph's shape alone (no resolver needed)."""
     yield from _cycles(graph)
     inputs = [n.id for n in graph.nodes.values() if n.kind == "input"]
     outputs = [n.id for n in graph.nodes.values() if n.kind == "output"]
     if not inputs:
-        yield Problem("no_input", "the graph has no input node")
+        yield make("no_input")
     if not outputs:
-        yield Problem("no_output", "the graph has no output node")
+        yield make("no_output")
     yield from _misplaced(graph, inputs, outputs)
     if inputs:
         yield from _unreachable(graph, inputs)
@@ -130,9 +186,8 @@ def _cycles(graph: Graph) -> Iterator[Problem]:
     )
     for nodes in cycles:
         path = " -> ".join([*nodes, nodes[0]])
-        yield Problem(
-            "cycle", f"the edges form a cycle: {path}", nodes[0], (nodes[-1], nodes[0])
-        )
+        edge = (nodes[-1], nodes[0])
+        yield make("cycle", node=nodes[0], edge=edge, extra={"path": path}, nodes=nodes)
 
 
 def _rotated(cycle: list[str], position: dict[str, int]) -> list[str]:
@@ -146,15 +201,11 @@ def _misplaced(
 ) -> Iterator[Problem]:
     for node in inputs:
         for parent in graph.parents[node]:
-            message = (
-                f"input node {node!r} cannot have incoming edges ({parent} -> {node})"
-            )
-            yield Problem("input_with_parents", message, node, (parent, node))
+            edge = (parent, node)
+            yield make("input_with_parents", node=node, edge=edge, parent=parent)
     for node in outputs:
         if not graph.parents[node]:
-            yield Problem(
-                "unconnected_output", f"output node {node!r} has no incoming edge", node
-            )
+            yield make("unconnected_output", node=node)
 
 
 def _unreachable(graph: Graph, inputs: list[str]) -> Iterator[Problem]:
@@ -162,9 +213,7 @@ def _unreachable(graph: Graph, inputs: list[str]) -> Iterator[Problem]:
     for node in graph.nodes.values():
         if node.id in reached or (node.kind == "output" and not graph.parents[node.id]):
             continue
-        yield Problem(
-            "unreachable", f"node {node.id!r} cannot be reached from an input", node.id
-        )
+        yield make("unreachable", node=node.id)
 
 
 def _resolve_all(
@@ -173,15 +222,22 @@ def _resolve_all(
     cache: dict[tuple[str, int | str], ResolvedModel | ModelNotFoundError] = {}
     resolved: dict[str, ResolvedModel] = {}
     for node in graph.nodes.values():
-        if not isinstance(node.params, ModelParams):
+        model_ref = steps.get(node.kind).model_ref
+        if model_ref is None:
             continue
-        ref = (node.params.model, node.params.version)
+        ref = model_ref(node.params)
         if ref not in cache:
             cache[ref] = _resolve(resolver, *ref)
         outcome = cache[ref]
         if isinstance(outcome, ModelNotFoundError):
             problems.append(
-                Problem("unknown_model", f"node {node.id!r}: {outcome}", node.id)
+                make(
+                    "unknown_model",
+                    node=node.id,
+                    model=ref[0],
+                    version=ref[1],
+                    detail=str(outcome),
+                )
             )
             continue
         problems.extend(_model_problems(node, outcome))
@@ -199,23 +255,20 @@ def _resolve(
 
 
 def _model_problems(node: Node, model: ResolvedModel) -> Iterator[Problem]:
-    label = f"model {model.name!r} v{model.version}"
+    which: dict[str, Any] = {"model": model.name, "version": model.version}
     if not model.trusted:
-        message = (
-            f"node {node.id!r}: {label} is not trusted (a staff user must trust it)"
-        )
-        yield Problem("untrusted_model", message, node.id)
+        yield make("untrusted_model", node=node.id, **which)
     for warning in model.warnings:
-        yield Problem(
-            "compat_warning",
-            f"node {node.id!r}: {label}: {warning}",
-            node.id,
-            severity="warning",
+        yield make(
+            "compat_warning", node=node.id, severity="warning", warning=warning, **which
         )
 
 
 def _infer(
-    graph: Graph, resolved: dict[str, ResolvedModel], failed: frozenset[str | None]
+    graph: Graph,
+    resolved: dict[str, ResolvedModel],
+    failed: frozenset[str | None],
+    chains: dict[str, ChainInfo],
 ) -> tuple[dict[str, Schema | None], list[Problem]]:
     """Infer schemas in topological order, skipping nodes already failed."""
     schemas: dict[str, Schema | None] = {}
@@ -225,7 +278,9 @@ def _infer(
         if node_id in failed:
             schemas[node_id] = None
             continue
-        schemas[node_id] = _node_schema(graph, node, schemas, resolved, problems)
+        schemas[node_id] = _node_schema(
+            graph, node, schemas, (resolved, chains), problems
+        )
     return schemas, problems
 
 
@@ -233,7 +288,7 @@ def _node_schema(
     graph: Graph,
     node: Node,
     schemas: dict[str, Schema | None],
-    resolved: dict[str, ResolvedModel],
+    found: tuple[dict[str, ResolvedModel], dict[str, ChainInfo]],
     problems: list[Problem],
 ) -> Schema | None:
     parents = () if node.kind == "input" else graph.parents[node.id]
@@ -242,7 +297,11 @@ def _node_schema(
         return None
     joined, sources = join_schemas([(p, s) for p, s in upstream if s is not None])
     ctx = StepContext(
-        node.id, model=resolved.get(node.id), sources=sources, parents=parents
+        node.id,
+        model=found[0].get(node.id),
+        sources=sources,
+        parents=parents,
+        chain=found[1].get(node.id),
     )
     try:
         return _unique_names(
@@ -258,5 +317,4 @@ def _unique_names(schema: Schema, ctx: StepContext) -> Schema:
     if len(set(seen)) == len(seen):
         return schema
     dupes = sorted({n for n in seen if seen.count(n) > 1})
-    message = f"produces duplicate columns: {', '.join(dupes)}"
-    raise StepSchemaError([ctx.problem("duplicate_columns", message)])
+    raise StepSchemaError([ctx.problem("duplicate_columns", columns=dupes)])

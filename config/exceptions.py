@@ -11,10 +11,14 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views import defaults
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
+
+from config.uploads import UploadTooBig
 
 
 class CatenaAppError(Exception):
@@ -66,6 +70,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         return Response({"message": exc.message, "extra": exc.extra}, exc.status_code)
     if isinstance(exc, DjangoValidationError):
         return Response(_validation_error_body(exc), status=400)
+    if isinstance(exc, UploadTooBig):
+        return Response({"message": exc.message, "extra": exc.extra}, status=413)
     if isinstance(exc, RequestDataTooBig):
         return Response(
             {"message": f"Request body too large: {exc}", "extra": {"limit": "body"}},
@@ -79,3 +85,11 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if response is not None and isinstance(exc, drf_exceptions.APIException):
         response.data = _drf_error_body(exc)
     return response
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Pages' 400; an oversize upload says why, with a 413."""
+    if isinstance(exception, UploadTooBig):
+        context = {"title": "Upload too large", "message": exception.message}
+        return render(request, "400.html", context, status=413)
+    return defaults.bad_request(request, exception)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.response import Response
 
 MAX_LIMIT = 1000
 MAX_OFFSET = 2**31 - 1
@@ -21,3 +22,10 @@ class Pagination(LimitOffsetPagination):
 
     def get_offset(self, request: Any) -> int:
         return min(super().get_offset(request), MAX_OFFSET)
+
+
+def page_response(request: Any, view: Any, items: Any, serializer: Any) -> Response:
+    """One page of ``items``, serialized, with the pagination fields."""
+    paginator = Pagination()
+    page = paginator.paginate_queryset(items, request, view=view)
+    return paginator.get_paginated_response(serializer(page, many=True).data)

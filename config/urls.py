@@ -9,14 +9,17 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import views
 
+handler400 = "config.exceptions.bad_request"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
-    path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/", include("accounts.auth_urls")),
+    path("", include("accounts.urls")),
     path("admin/", admin.site.urls),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/schema", SpectacularAPIView.as_view(), name="api-schema"),
     path(
-        "api/docs/",
+        "api/docs",
         # DRF exempts its views from LoginRequiredMiddleware; the docs page is a page.
         login_required(
             SpectacularSwaggerView.as_view(
@@ -28,4 +31,5 @@ urlpatterns = [
     path("", include("registry.urls")),
     path("", include("builder.urls")),
     path("", include("runner.urls")),
+    path("", include("serving.urls")),
 ]

@@ -7,7 +7,15 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from registry.models import Alias, AliasMove, ModelVersion, RegisteredModel, TrustRecord
+from registry.models import (
+    Alias,
+    AliasMove,
+    AllowedHost,
+    ModelVersion,
+    RegisteredModel,
+    RemoteEndpoint,
+    TrustRecord,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
@@ -50,3 +58,22 @@ class AliasMoveAdmin(ReadOnlyAdmin):
 @admin.register(TrustRecord)
 class TrustRecordAdmin(ReadOnlyAdmin):
     list_display = ("version", "types", "trusted_by", "created")
+
+
+@admin.register(RemoteEndpoint)
+class RemoteEndpointAdmin(ReadOnlyAdmin):
+    list_display = ("version", "url", "protocol", "secret", "timeout", "batch_size")
+    search_fields = ("version__model__name", "url")
+
+
+@admin.register(AllowedHost)
+class AllowedHostAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """The allow-list of remote model hosts, besides CATENA_HTTP_ALLOWED_HOSTS.
+
+    A name (``models.example.com``, ``*.example.com``) allows global addresses
+    only; an address or network (``10.0.0.7``, ``10.0.0.0/8``) also allows the
+    internal addresses it holds.
+    """
+
+    list_display = ("entry", "note", "created")
+    search_fields = ("entry", "note")

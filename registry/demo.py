@@ -1,6 +1,6 @@
 """Demo models: the reference chain's sales models, an ONNX export, iris classifiers.
 
-The sales models come from ``bench/reference_chain.py`` (the same recipe the
+The sales models come from ``catena/reference.py`` (the same recipe the
 engine benchmark runs). Files are made byte-for-byte reproducible (skops
 object ids renumbered, zip timestamps fixed), so a second install finds the
 same sha256 as the latest version and changes nothing.
@@ -41,6 +41,10 @@ class DemoModel:
     data: bytes
     sample: pd.DataFrame | None = None
     metrics: dict[str, Any] | None = None
+    # A stacker: the models whose latest versions' outputs were its features,
+    # and whether those were out-of-fold predictions.
+    trained_on: tuple[str, ...] = ()
+    out_of_fold: bool | None = None
 
 
 # Reproducible files ----------------------------------------------------------
@@ -101,7 +105,7 @@ def skops_bytes(estimator: Any) -> bytes:
 # The demo models -------------------------------------------------------------
 def sales_models() -> list[DemoModel]:
     """The six models of the reference chain, trained on its synthetic sales."""
-    from bench.reference_chain import MODELS, fit_reference, synthetic_sales
+    from catena.reference import BASE, MODELS, fit_reference, synthetic_sales
 
     estimators = fit_reference(SEED)
     data, sales = synthetic_sales(2000, SEED)
@@ -119,16 +123,37 @@ def sales_models() -> list[DemoModel]:
         DemoModel(
             name=MODELS[node],
             title=titles[node],
-            description="Part of the reference sales chain (bench/reference_chain.py).",
+            description="Part of the reference sales chain (catena/reference.py).",
             filename=f"{MODELS[node]}.skops",
             data=skops_bytes(estimator),
             sample=data.head(20) if node == "encode" else None,
             metrics=metrics.get(node),
+            trained_on=tuple(MODELS[b] for b in BASE) if node == "stack" else (),
+            out_of_fold=True if node == "stack" else None,
         )
         for node, estimator in estimators.items()
     ]
     found.append(_ridge_onnx(estimators["ridge"], scaled, metrics["ridge"]))
+    found.append(_sales_predictor(data))
     return found
+
+
+def _sales_predictor(data: pd.DataFrame) -> DemoModel:
+    """The whole sales chain as one pipeline: the optimize demo's predictor."""
+    from catena.reference_optimize import PREDICTOR, fit_predictor
+
+    return DemoModel(
+        name=PREDICTOR,
+        title="Sales: the stacked chain as one pipeline (optimize predictor)",
+        description=(
+            "Encoder, scaler, ridge, forest and boosting stacked by a linear "
+            "model, in one scikit-learn pipeline: predicts sales from a row at "
+            "any price, for the sales-optimize chain's optimize node."
+        ),
+        filename=f"{PREDICTOR}.skops",
+        data=skops_bytes(fit_predictor(SEED)),
+        sample=data.head(20),
+    )
 
 
 def _sales_metrics(
@@ -239,6 +264,8 @@ def _demo_install(*, demo: DemoModel, user: Any) -> bool:
         python_version=platform.python_version(),
         sklearn_version=sklearn.__version__,
         numpy_version=np.__version__,
+        trained_on=_latest_versions(demo.trained_on),
+        out_of_fold=demo.out_of_fold,
     )
     if not version.trusted:
         services.model_version_trust(
@@ -251,6 +278,16 @@ def _demo_install(*, demo: DemoModel, user: Any) -> bool:
         model=model, alias="production", number=version.number, user=user
     )
     return True
+
+
+def _latest_versions(names: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The base models as installed just before the stacker (same call)."""
+    found = []
+    for name in names:
+        latest = selectors.version_latest(model=RegisteredModel.objects.get(name=name))
+        if latest is not None:
+            found.append({"model": name, "version": latest.number})
+    return found
 
 
 def _csv(frame: pd.DataFrame | None) -> SimpleUploadedFile | None:

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.core.validators import validate_slug
 
+from config.parsers import json_loads
 from registry import formats, services
 
 
@@ -33,6 +34,25 @@ class VersionUploadForm(forms.Form):
         help_text='Optional JSON object, e.g. {"rmse": 12.3}.',
         widget=forms.TextInput(attrs={"placeholder": '{"rmse": 12.3}'}),
     )
+    trained_on = forms.CharField(
+        required=False,
+        label="Trained on",
+        max_length=10_000,
+        help_text="For a stacker: the model versions whose outputs were its "
+        'features, as JSON, e.g. [{"model": "sales-ridge", "version": 3}].',
+        widget=forms.TextInput(
+            attrs={"placeholder": '[{"model": "sales-ridge", "version": 3}]'}
+        ),
+    )
+    out_of_fold = forms.NullBooleanField(
+        required=False,
+        label="Out-of-fold",
+        help_text="Were those outputs out-of-fold (cross-validated) predictions? "
+        "Read from a scikit-learn stacking estimator's cv where it can be.",
+        widget=forms.Select(
+            choices=[("unknown", "unknown"), ("true", "yes"), ("false", "no")]
+        ),
+    )
     python_version = forms.CharField(required=False, max_length=30)
     sklearn_version = forms.CharField(
         required=False, max_length=30, label="scikit-learn version"
@@ -52,10 +72,22 @@ class VersionUploadForm(forms.Form):
         except ValueError as exc:
             raise forms.ValidationError(str(exc)) from None
 
+    def clean_trained_on(self) -> Any:
+        text = self.cleaned_data.get("trained_on", "").strip()
+        if not text:
+            return None
+        try:
+            return json_loads(text)
+        except (ValueError, RecursionError) as exc:
+            raise forms.ValidationError(f"Not JSON: {exc}") from None
+
     def version_fields(self) -> dict[str, Any]:
         names = ["file", "notes", "sample", "metrics"]
         names += ["python_version", "sklearn_version", "numpy_version"]
-        return {n: self.cleaned_data.get(n) or _empty(n) for n in names}
+        fields = {n: self.cleaned_data.get(n) or _empty(n) for n in names}
+        fields["trained_on"] = self.cleaned_data.get("trained_on")
+        fields["out_of_fold"] = self.cleaned_data.get("out_of_fold")
+        return fields
 
 
 class ModelUploadForm(VersionUploadForm):
@@ -77,6 +109,8 @@ class ModelUploadForm(VersionUploadForm):
 class AliasForm(forms.Form):
     alias = forms.SlugField(max_length=50)
     version = forms.IntegerField(min_value=1)
+    # Set by the confirmation page: move although a live chain would break.
+    force = forms.BooleanField(required=False)
 
 
 def _within_limit(file: Any) -> Any:

@@ -32,6 +32,15 @@ class RegisteredModel(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    # The owning team: every member may change the object. ``owner`` stays the
+    # creator, who keeps the right to change it too.
+    team = models.ForeignKey(
+        "auth.Group",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -50,12 +59,14 @@ class ModelVersion(models.Model):
         ONNX = "onnx", "ONNX"
         PICKLE = "pickle", "pickle"
         JOBLIB = "joblib", "joblib"
+        REMOTE = "remote", "remote endpoint"
 
     model = models.ForeignKey(
         RegisteredModel, on_delete=models.PROTECT, related_name="versions"
     )
     number = models.PositiveIntegerField()
-    file = models.FileField(upload_to=version_upload_to, max_length=300)
+    # Empty for a remote endpoint: its ``endpoint`` row says where it is served.
+    file = models.FileField(upload_to=version_upload_to, max_length=300, blank=True)
     original_filename = models.CharField(max_length=255, blank=True)
     format = models.CharField(max_length=10, choices=Format.choices)
     sha256 = models.CharField(max_length=64)
@@ -76,6 +87,15 @@ class ModelVersion(models.Model):
     trusted = models.BooleanField(default=False)
     # Warnings raised while loading the model (e.g. InconsistentVersionWarning).
     load_warnings = models.JSONField(default=list, blank=True)
+    # A stacker's training: [{"model": name, "version": number}, ...], the
+    # versions whose outputs were its features.
+    trained_on = models.JSONField(default=list, blank=True)
+    out_of_fold = models.BooleanField(
+        null=True,
+        blank=True,
+        help_text="Whether the features it was trained on were out-of-fold "
+        "(cross-validated) predictions; null when unknown.",
+    )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -165,6 +185,28 @@ class AliasMove(models.Model):
         return f"{self.model.name}@{self.alias} -> v{self.to_version.number}"
 
 
+class AliasMoveBreak(models.Model):
+    """One error a forced alias move caused in a chain version it reached.
+
+    The chain is kept by name: the registry knows nothing of chains.
+    """
+
+    move = models.ForeignKey(AliasMove, on_delete=models.CASCADE, related_name="breaks")
+    chain = models.CharField(max_length=100, db_index=True)
+    chain_version = models.PositiveIntegerField()
+    live = models.BooleanField(default=False)
+    node = models.CharField(max_length=100, blank=True)
+    code = models.CharField(max_length=50)
+    data = models.JSONField(default=dict, blank=True)
+    message = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-move__moved", "-move_id", "chain", "node"]
+
+    def __str__(self) -> str:
+        return f"{self.move}: {self.chain} v{self.chain_version} {self.code}"
+
+
 class TrustRecord(models.Model):
     """A staff decision to trust one version: the exact types, who and when."""
 
@@ -183,3 +225,67 @@ class TrustRecord(models.Model):
 
     def __str__(self) -> str:
         return f"trust {self.version} by {self.trusted_by_id}"
+
+
+class RemoteEndpoint(models.Model):
+    """Where a remote model version is served and how it is called.
+
+    The URL, protocol and tensors are part of the version (its sha256 covers
+    them); the timeout, batching and auth secret are how it is reached. The
+    secret is a name in ``CATENA_REMOTE_SECRETS``: its value is never stored.
+    """
+
+    class Protocol(models.TextChoices):
+        V2 = "v2", "Open Inference Protocol V2"
+        RECORDS = "records", "JSON records"
+
+    class Source(models.TextChoices):
+        FETCHED = "fetched", "fetched from the endpoint"
+        DECLARED = "declared", "declared on the form"
+
+    version = models.OneToOneField(
+        ModelVersion, on_delete=models.PROTECT, related_name="endpoint"
+    )
+    # Not a URLField: cluster-internal names without a dot (http://ranker:8080)
+    # are common; services check the scheme and the host.
+    url = models.CharField(max_length=500)
+    protocol = models.CharField(max_length=10, choices=Protocol.choices)
+    # V2 only: {"inputs": [{"name", "datatype", "shape"}], "outputs": [...]}.
+    tensors = models.JSONField(default=dict, blank=True)
+    signature_source = models.CharField(max_length=10, choices=Source.choices)
+    secret = models.CharField(max_length=100, blank=True)
+    auth_header = models.CharField(max_length=100, blank=True, default="Authorization")
+    timeout = models.FloatField(default=30.0)
+    batch_size = models.PositiveIntegerField(default=1000)
+    parallel = models.PositiveIntegerField(default=4)
+
+    def __str__(self) -> str:
+        return f"{self.version} at {self.url}"
+
+
+class AllowedHost(models.Model):
+    """A host, address or network remote models may be called at (admin page).
+
+    Adds to ``CATENA_HTTP_ALLOWED_HOSTS``. An address or network entry also
+    permits internal addresses (loopback, private) it holds.
+    """
+
+    entry = models.CharField(max_length=255, unique=True)
+    note = models.CharField(max_length=200, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["entry"]
+
+    def __str__(self) -> str:
+        return self.entry
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from registry.remote.boundary import AllowList
+
+        try:
+            AllowList.parse([self.entry])
+        except ValueError as exc:
+            raise ValidationError({"entry": str(exc)}) from None

@@ -16,8 +16,8 @@ from typing import Any
 
 from django.conf import settings
 
-from catena.errors import CatenaError, ModelNotFoundError
-from catena.resolving import ResolvedModel, Signature
+from catena.errors import CatenaError, ChainNotFoundError, ModelNotFoundError
+from catena.resolving import ResolvedChain, ResolvedModel, Signature
 from catena.schema import schema_from_json
 from registry import formats, selectors
 from registry.models import ModelVersion, RegisteredModel
@@ -81,6 +81,10 @@ def signature_of(version: ModelVersion) -> Signature:
 
 def load_version(version: ModelVersion) -> Any:
     """Read, verify and load a version's file into an adapter (no cache)."""
+    if version.format == ModelVersion.Format.REMOTE:
+        from registry.endpoint_runtime import adapter_for
+
+        return adapter_for(version)
     if not version.trusted:
         raise CatenaError(
             f"{version} is not trusted; a staff user must trust it before it runs",
@@ -100,7 +104,12 @@ def load_version(version: ModelVersion) -> Any:
 
 def _loader(version: ModelVersion, cache: ModelCache) -> Callable[[], Any]:
     def load() -> Any:
-        return cache.get_or_load(version.sha256, lambda: load_version(version))
+        # Two endpoint versions may share a sha256 (same URL, protocol and
+        # signature) yet differ in timeout, batching or secret.
+        key = version.sha256
+        if version.format == ModelVersion.Format.REMOTE:
+            key = f"remote:{version.pk}"
+        return cache.get_or_load(key, lambda: load_version(version))
 
     return load
 
@@ -121,7 +130,15 @@ class RegistryResolver:
             loader=_loader(found, self.cache),
             trusted=found.trusted,
             warnings=tuple(selectors.version_warnings(version=found)),
+            trained_on=tuple(
+                (str(t["model"]), int(t["version"])) for t in found.trained_on
+            ),
+            out_of_fold=found.out_of_fold,
         )
+
+    def resolve_chain(self, name: str, version: int | str) -> ResolvedChain:
+        """The registry knows no chains; ``builder.resolver.ChainResolver`` does."""
+        raise ChainNotFoundError(f"no chain named {name!r} (only models resolve here)")
 
     def _version(self, name: str, version: int | str) -> ModelVersion:
         reference = _reference(version)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from registry import formats
@@ -12,19 +12,35 @@ from registry.models import Alias, AliasMove, ModelVersion, RegisteredModel
 from registry.usage import UsageRef, usages_of
 
 
-def model_list(*, search: str = "") -> QuerySet[RegisteredModel]:
-    """Models with their latest version number, version count and aliases."""
-    models = RegisteredModel.objects.select_related("owner").annotate(
+def model_list(
+    *, search: str = "", owner: str = "", format: str = "", team: str = ""
+) -> QuerySet[RegisteredModel]:
+    """Models with their latest version number, version count and aliases.
+
+    ``owner`` is a username; ``format`` keeps the models with at least one
+    version in that format; ``team`` is the owning team's name.
+    """
+    models = RegisteredModel.objects.select_related("owner", "team").annotate(
         latest_number=Max("versions__number"), version_count=Count("versions")
     )
     # PostgreSQL refuses NUL in any text parameter; no stored text holds one.
     search = search.replace("\x00", "")
+    if "\x00" in owner + format:
+        return models.none()
+    if owner:
+        models = models.filter(owner__username=owner)
+    if format:
+        # Exists, not a join: a join on versions would disturb the counts.
+        versions = ModelVersion.objects.filter(model=OuterRef("pk"), format=format)
+        models = models.filter(Exists(versions))
     if search:
         models = models.filter(
             Q(name__icontains=search)
             | Q(title__icontains=search)
             | Q(description__icontains=search)
         )
+    if team:
+        models = models.filter(team__name=team.replace("\x00", ""))
     aliases = Alias.objects.select_related("version").order_by("name")
     return models.prefetch_related(Prefetch("aliases", queryset=aliases)).order_by(
         "name"
@@ -33,7 +49,9 @@ def model_list(*, search: str = "") -> QuerySet[RegisteredModel]:
 
 def model_get(*, name: str) -> RegisteredModel:
     """The model called ``name`` or a 404."""
-    return get_object_or_404(RegisteredModel.objects.select_related("owner"), name=name)
+    return get_object_or_404(
+        RegisteredModel.objects.select_related("owner", "team"), name=name
+    )
 
 
 def version_list(*, model: RegisteredModel) -> QuerySet[ModelVersion]:
@@ -62,7 +80,8 @@ def version_by_reference(*, name: str, reference: int | str) -> ModelVersion:
     Raises ``ModelVersion.DoesNotExist`` or ``RegisteredModel.DoesNotExist``.
     """
     model = RegisteredModel.objects.get(name=name)
-    versions = ModelVersion.objects.select_related("model").filter(model=model)
+    versions = ModelVersion.objects.select_related("model", "endpoint")
+    versions = versions.filter(model=model)
     if isinstance(reference, str) and reference.startswith("@"):
         alias = reference[1:]
         if alias == "latest":
@@ -77,6 +96,20 @@ def version_by_reference(*, name: str, reference: int | str) -> ModelVersion:
 def alias_history(*, model: RegisteredModel, limit: int = 20) -> list[AliasMove]:
     moves = AliasMove.objects.select_related("from_version", "to_version", "moved_by")
     return list(moves.filter(model=model)[:limit])
+
+
+def aliases_elsewhere(*, version: ModelVersion) -> list[str]:
+    """The model's aliases that do not point at ``version`` (``production`` when
+    the model has none yet): where this version could go live next."""
+    names = list(
+        Alias.objects.filter(model_id=version.model_id)
+        .exclude(version=version)
+        .order_by("name")
+        .values_list("name", flat=True)
+    )
+    if not Alias.objects.filter(model_id=version.model_id).exists():
+        names = ["production"]
+    return names
 
 
 def version_warnings(*, version: ModelVersion) -> list[str]:

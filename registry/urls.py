@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from registry import apis, views
+from registry import apis, endpoint_apis, endpoint_views, impact_apis, views
 
 app_name = "registry"
 
@@ -11,7 +11,9 @@ urlpatterns = [
     path("models/new", views.model_upload, name="model_upload"),
     path("models/<slug:name>/", views.model_detail, name="model_detail"),
     path("models/<slug:name>/upload", views.version_upload, name="version_upload"),
+    path("models/endpoint", endpoint_views.endpoint_add, name="endpoint_add"),
     path("models/<slug:name>/aliases", views.alias_set, name="alias_set"),
+    path("models/<slug:name>/team", views.model_team, name="model_team"),
     path(
         "models/<slug:name>/versions/<int:number>/",
         views.version_detail,
@@ -53,6 +55,21 @@ urlpatterns = [
         "api/models/<slug:name>/versions/<int:number>/trust",
         apis.ModelVersionTrustApi.as_view(),
         name="api_version_trust",
+    ),
+    path(
+        "api/models/<slug:name>/team",
+        apis.ModelTeamSetApi.as_view(),
+        name="api_model_team",
+    ),
+    path(
+        "api/models/<slug:name>/versions/<int:number>/impact",
+        impact_apis.ModelVersionImpactApi.as_view(),
+        name="api_version_impact",
+    ),
+    path(
+        "api/models/<slug:name>/endpoints/",
+        endpoint_apis.EndpointCreateApi.as_view(),
+        name="api_endpoint_create",
     ),
     path(
         "api/models/<slug:name>/aliases/",

@@ -9,14 +9,18 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.forms import Form
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from accounts.teams import team_list
 from config.exceptions import CatenaAppError
 from registry import selectors, services
-from registry.apis import version_file_response
+from registry.downloads import version_file_response
 from registry.forms import AliasForm, ModelUploadForm, VersionUploadForm
+from registry.impact import impact_of
+from registry.models import ModelVersion
 from registry.usage import chains_using_counts
 
 PAGE_SIZE = 20
@@ -24,11 +28,30 @@ PAGE_SIZE = 20
 
 def model_list(request: HttpRequest) -> HttpResponse:
     search = request.GET.get("q", "").strip()
-    paginator = Paginator(selectors.model_list(search=search), PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
+    owner = request.GET.get("owner", "").strip()
+    fmt = request.GET.get("format", "")
+    team = request.GET.get("team", "").strip()
+    formats = ModelVersion.Format
+    # An unknown format matches no version: an empty list, not an error.
+    found = selectors.model_list(search=search, owner=owner, format=fmt, team=team)
+    models = found if not fmt or fmt in formats.values else found.none()
+    page = Paginator(models, PAGE_SIZE).get_page(request.GET.get("page"))
     counts = chains_using_counts([m.name for m in page.object_list])
     rows = [(m, counts[m.name]) for m in page.object_list]
-    context = {"page": page, "rows": rows, "search": search}
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "page": page,
+        "rows": rows,
+        "search": search,
+        "owner": owner,
+        "format": fmt,
+        "formats": formats.choices,
+        "query": query.urlencode(),
+        "filtered": bool(search or owner or fmt or team),
+        "team": team,
+        "teams": team_list(user=request.user),
+    }
     return render(request, "registry/model_list.html", context)
 
 
@@ -115,6 +138,8 @@ def model_detail(request: HttpRequest, name: str) -> HttpResponse:
         "moves": selectors.alias_history(model=model),
         "usages": selectors.model_usages(model=model),
         "can_change": services.can_change(model=model, user=request.user),
+        "can_give": services.can_give(model=model, user=request.user),
+        "teams": team_list(user=request.user),
         "alias_form": AliasForm(initial={"version": latest.number if latest else 1}),
     }
     return render(request, "registry/model_detail.html", context)
@@ -130,11 +155,16 @@ def version_detail(request: HttpRequest, name: str, number: int) -> HttpResponse
         "trust_records": selectors.trust_history(version=version),
         "aliases": [a.name for a in version.aliases.all()],
         "is_latest": version == selectors.version_latest(model=model),
+        "impacts": [
+            impact_of(version=version, alias=alias).as_dict()
+            for alias in selectors.aliases_elsewhere(version=version)
+        ],
+        "can_change": services.can_change(model=model, user=request.user),
     }
     return render(request, "registry/version_detail.html", context)
 
 
-def version_download(request: HttpRequest, name: str, number: int) -> FileResponse:
+def version_download(request: HttpRequest, name: str, number: int) -> HttpResponseBase:
     model = selectors.model_get(name=name)
     version = selectors.version_get(model=model, number=number)
     return version_file_response(version)
@@ -142,6 +172,7 @@ def version_download(request: HttpRequest, name: str, number: int) -> FileRespon
 
 @require_POST
 def alias_set(request: HttpRequest, name: str) -> HttpResponse:
+    """Move an alias; a move that would break a live chain asks to confirm."""
     model = selectors.model_get(name=name)
     form = AliasForm(request.POST)
     if not form.is_valid():
@@ -153,12 +184,45 @@ def alias_set(request: HttpRequest, name: str) -> HttpResponse:
             alias=form.cleaned_data["alias"],
             number=form.cleaned_data["version"],
             user=request.user,
+            force=form.cleaned_data["force"],
         )
-    except (ValidationError, CatenaAppError) as exc:
+    except CatenaAppError as exc:
+        if "impact" in exc.extra:
+            return _alias_confirm(request, model, form, exc)
+        messages.error(request, _exc_text(exc))
+    except ValidationError as exc:
         messages.error(request, _exc_text(exc))
     else:
         number = alias.version.number
         messages.success(request, f"@{alias.name} now points at v{number}.")
+    return redirect(model.get_absolute_url())
+
+
+def _alias_confirm(
+    request: HttpRequest, model: Any, form: AliasForm, exc: CatenaAppError
+) -> HttpResponse:
+    context = {
+        "model": model,
+        "alias": form.cleaned_data["alias"],
+        "number": form.cleaned_data["version"],
+        "impact": exc.extra["impact"],
+    }
+    return render(request, "registry/alias_confirm.html", context, status=409)
+
+
+@require_POST
+def model_team(request: HttpRequest, name: str) -> HttpResponse:
+    """Give the model to the posted team (empty: to no team)."""
+    model = selectors.model_get(name=name)
+    try:
+        model = services.registered_model_team_set(
+            model=model, team=request.POST.get("team", ""), user=request.user
+        )
+    except CatenaAppError as exc:
+        messages.error(request, exc.message)
+    else:
+        owner = f"team {model.team.name}" if model.team else "no team"
+        messages.success(request, f"{model.name} now belongs to {owner}.")
     return redirect(model.get_absolute_url())
 
 

@@ -5,72 +5,31 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.http import FileResponse, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
-from rest_framework.parsers import MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from builder.parsers import LimitedJSONParser
+from config import fields as strict
+from config.downloads import PRESIGNED_REDIRECT
 from config.exceptions import CatenaAppError
-from config.pagination import Pagination
+from config.pagination import page_response as _page
+from config.parsers import CatenaJSONParser, json_max_bytes
 from runner import selectors
+from runner.downloads import node_output_response
+from runner.evaluation_apis import EvaluationSerializer
 from runner.models import Dataset, NodeResult, Run
-from runner.services import datasets as dataset_services
 from runner.services import runs as run_services
-from runner.services.artifacts import artifact_load
+from runner.services import submissions
 
-
-def _page(request: Request, view: APIView, items: Any, serializer: Any) -> Response:
-    paginator = Pagination()
-    page = paginator.paginate_queryset(items, request, view=view)
-    return paginator.get_paginated_response(serializer(page, many=True).data)
-
-
-# Data sets -----------------------------------------------------------------------
-class DatasetOutputSerializer(serializers.Serializer[Any]):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-    description = serializers.CharField()
-    owner = serializers.CharField(source="owner.username")
-    format = serializers.CharField()
-    original_name = serializers.CharField()
-    size = serializers.IntegerField()
-    rows = serializers.IntegerField(source="artifact.rows")
-    schema = serializers.JSONField(source="artifact.schema")
-    preview = serializers.JSONField(source="artifact.preview")
-    created = serializers.DateTimeField()
-
-
-class DatasetListApi(APIView):
-    parser_classes = [MultiPartParser]
-
-    class InputSerializer(serializers.Serializer[Any]):
-        name = serializers.CharField(max_length=200, required=False, default="")
-        description = serializers.CharField(
-            required=False, default="", allow_blank=True
-        )
-        file = serializers.FileField()
-
-    @extend_schema(responses=DatasetOutputSerializer(many=True))
-    def get(self, request: Request) -> Response:
-        return _page(request, self, selectors.dataset_list(), DatasetOutputSerializer)
-
-    @extend_schema(request=InputSerializer, responses={201: DatasetOutputSerializer})
-    def post(self, request: Request) -> Response:
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        dataset = dataset_services.dataset_create(
-            owner=request.user, **data.validated_data
-        )
-        body = DatasetOutputSerializer(dataset).data
-        return Response(body, status=status.HTTP_201_CREATED)
+#: The largest id a BigAutoField holds; a larger one is a bad request, not a 500.
+MAX_ID = 2**63 - 1
 
 
 # Runs --------------------------------------------------------------------------
@@ -85,14 +44,32 @@ class RunOutputSerializer(serializers.Serializer[Any]):
     until = serializers.CharField()
     reuse = serializers.BooleanField()
     reused_from = serializers.IntegerField(source="reused_from_id", allow_null=True)
+    continues = serializers.IntegerField(
+        source="continues_id",
+        allow_null=True,
+        help_text="The run up to a node this run continues.",
+    )
     resolved = serializers.JSONField()
+    chains = serializers.JSONField(
+        help_text="chain node id (outer/inner when nested) -> [chain, version, "
+        "hash]: the saved chain version each chain step ran"
+    )
     error = serializers.CharField()
     attempt = serializers.IntegerField()
+    received_at = serializers.DateTimeField(allow_null=True)
     created = serializers.DateTimeField()
     started_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)
+    submit_seconds = serializers.FloatField(allow_null=True)
+    queued_seconds = serializers.FloatField(allow_null=True)
+    ran_seconds = serializers.FloatField(allow_null=True)
     seconds = serializers.FloatField(allow_null=True)
     url = serializers.CharField(source="get_absolute_url")
+    evaluation = serializers.SerializerMethodField()
+
+    @extend_schema_field(EvaluationSerializer(allow_null=True))
+    def get_evaluation(self, obj: Run) -> Any:
+        return selectors.run_evaluation(obj)
 
 
 class NodeResultOutputSerializer(serializers.Serializer[Any]):
@@ -101,6 +78,7 @@ class NodeResultOutputSerializer(serializers.Serializer[Any]):
     status = serializers.CharField()
     cache_key = serializers.CharField()
     reused = serializers.SerializerMethodField()
+    note = serializers.CharField()
     reused_from = serializers.IntegerField(source="reused_from_id", allow_null=True)
     stored = serializers.SerializerMethodField()
     rows = serializers.IntegerField(allow_null=True)
@@ -109,6 +87,7 @@ class NodeResultOutputSerializer(serializers.Serializer[Any]):
     seconds = serializers.FloatField(allow_null=True)
     model = serializers.SerializerMethodField()
     attempts = serializers.IntegerField()
+    hosts = serializers.SerializerMethodField()
     started_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)
     error = serializers.CharField()
@@ -116,6 +95,10 @@ class NodeResultOutputSerializer(serializers.Serializer[Any]):
 
     def get_reused(self, obj: NodeResult) -> bool:
         return obj.status == NodeResult.Status.REUSED
+
+    def get_hosts(self, obj: NodeResult) -> list[str]:
+        """The host of each attempt, in order."""
+        return [host for host in obj.hosts.split(", ") if host]
 
     def get_stored(self, obj: NodeResult) -> bool:
         return obj.artifact_id is not None
@@ -133,12 +116,25 @@ class NodeResultOutputSerializer(serializers.Serializer[Any]):
         }
 
 
-class RowsJSONParser(LimitedJSONParser):
-    """JSON bodies up to the request limit (rows may be many), checked first."""
+class RowsJSONParser(CatenaJSONParser):
+    """JSON bodies up to the rows' byte limit, checked before anything is read."""
 
     @property
-    def max_bytes(self) -> int:  # type: ignore[override]
-        return int(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+    def max_bytes(self) -> int:
+        return min(
+            json_max_bytes(),
+            int(settings.DATA_UPLOAD_MAX_MEMORY_SIZE),
+            int(settings.CATENA_MAX_ROWS_BYTES),
+        )
+
+    def too_big(self, size: int, maximum: int) -> Exception:
+        return CatenaAppError(
+            f"The request body is {size} bytes; a run submission may carry at most "
+            f"{maximum}. Upload a larger input as a data set (POST /api/datasets/) "
+            'and run on it with "dataset".',
+            {"limit": "body", "max": maximum, "got": size},
+            status=413,
+        )
 
 
 class RunListApi(APIView):
@@ -150,17 +146,25 @@ class RunListApi(APIView):
             choices=[("", "any"), *Run.Status.choices], required=False, default=""
         )
         user = serializers.CharField(required=False, default="", allow_blank=True)
+        dataset = serializers.IntegerField(
+            required=False, allow_null=True, default=None, min_value=1, max_value=MAX_ID
+        )
 
     class InputSerializer(serializers.Serializer[Any]):
-        chain = serializers.CharField()
-        version = serializers.IntegerField(required=False, allow_null=True, min_value=1)
-        dataset = serializers.IntegerField(required=False, allow_null=True)
+        chain = strict.CharField()
+        version = strict.IntegerField(required=False, allow_null=True, min_value=1)
+        dataset = strict.IntegerField(required=False, allow_null=True)
         rows = serializers.ListField(
             child=serializers.DictField(), required=False, allow_null=True
         )
-        reuse_from = serializers.IntegerField(required=False, allow_null=True)
-        until = serializers.CharField(required=False, default="", allow_blank=True)
-        reuse = serializers.BooleanField(required=False, default=True)
+        reuse_from = strict.IntegerField(required=False, allow_null=True)
+        until = strict.CharField(required=False, default="", allow_blank=True)
+        reuse = strict.BooleanField(required=False, default=True)
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        # The user's wait starts here, before authentication and parsing.
+        self.received_at = timezone.now()
+        super().initial(request, *args, **kwargs)
 
     @extend_schema(
         parameters=[FilterSerializer], responses=RunOutputSerializer(many=True)
@@ -171,24 +175,42 @@ class RunListApi(APIView):
         runs = selectors.run_list(**filters.validated_data)
         return _page(request, self, runs, RunOutputSerializer)
 
-    @extend_schema(request=InputSerializer, responses={201: RunOutputSerializer})
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            201: RunOutputSerializer,
+            200: RunOutputSerializer,
+            202: RunOutputSerializer,
+        },
+    )
     def post(self, request: Request) -> Response:
+        key = request.headers.get("Idempotency-Key")
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         given = data.validated_data
-        run = run_services.run_start(
+        done = submissions.run_submit(
+            user=request.user,
+            idempotency_key=submissions.idempotency_key_check(key) if key else "",
+            request_hash=submissions.request_hash(dict(given)),
             chain_version=selectors.chain_version_pick(
                 chain_name=given["chain"], number=given.get("version")
             ),
-            user=request.user,
             dataset=_dataset(given.get("dataset")),
             rows=given.get("rows"),
             reuse_from=_run(given.get("reuse_from")),
             until=given["until"],
             reuse=given["reuse"],
+            received_at=self.received_at,
         )
-        run = selectors.run_get(run_id=run.id)
-        return Response(RunOutputSerializer(run).data, status=status.HTTP_201_CREATED)
+        body = dict(RunOutputSerializer(selectors.run_get(run_id=done.run.id)).data)
+        if done.unsent:
+            body["notice"] = (
+                "Queued; the task broker is unreachable, the run starts when it is "
+                "back."
+            )
+            return Response(body, status=status.HTTP_202_ACCEPTED)
+        code = status.HTTP_201_CREATED if done.created else status.HTTP_200_OK
+        return Response(body, status=code)
 
 
 def _dataset(dataset_id: int | None) -> Dataset | None:
@@ -259,46 +281,16 @@ class NodeOutputApi(APIView):
         # errors are JSON and downloads are plain Django responses.
         return (JSONRenderer(), JSONRenderer.media_type)
 
-    @extend_schema(parameters=[FilterSerializer], responses=OpenApiTypes.BINARY)
+    @extend_schema(
+        parameters=[FilterSerializer],
+        responses={200: OpenApiTypes.BINARY, 302: PRESIGNED_REDIRECT},
+    )
     def get(self, request: Request, run_id: int, node_id: str) -> HttpResponseBase:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         run = get_object_or_404(Run, id=run_id)
         node = selectors.node_result_get(run=run, node_id=node_id)
         return node_output_response(node, filters.validated_data["format"])
-
-
-def node_output_response(node: NodeResult, fmt: str) -> HttpResponseBase:
-    """The stored output as a download; 404 JSON when it is not stored."""
-    if node.artifact is None:
-        raise CatenaAppError(
-            f"Node {node.node_id!r} has no stored output.",
-            {"node": node.node_id, "status": node.status},
-            status=404,
-        )
-    name = f"run{node.run_id}-{node.node_id}"
-    try:
-        if fmt == "parquet":
-            from django.core.files.storage import default_storage
-
-            handle = default_storage.open(node.artifact.path, "rb")
-            return FileResponse(handle, as_attachment=True, filename=f"{name}.parquet")
-        frame = artifact_load(artifact=node.artifact)
-    except FileNotFoundError as exc:
-        raise CatenaAppError(
-            f"The stored output of {node.node_id!r} is gone.",
-            {"node": node.node_id},
-            status=404,
-        ) from exc
-    # The index is the row id of the input row each row came from (DESIGN.md).
-    label = "row_id"
-    while label in frame.columns:
-        label = f"_{label}"
-    response = HttpResponse(
-        frame.to_csv(index=True, index_label=label), content_type="text/csv"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-    return response
 
 
 class NodeForgetApi(APIView):

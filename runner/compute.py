@@ -1,7 +1,9 @@
 """What a node computes: its stored output reused, or its step run on its parents.
 
-Kept apart from the claiming and handing on in ``runner.execute``; nothing here
-changes a node's status.
+Called by the state machine in ``runner.claims``, which claims the node before
+and records the outcome after; nothing here changes a node's status. A stored
+output is reused only when its file is intact (size and sha256 as recorded); a
+corrupt one is computed again, and the node's note says so.
 """
 
 from __future__ import annotations
@@ -13,25 +15,32 @@ from typing import Any
 
 import pandas as pd
 
-from catena.errors import StepError
+from catena import steps
+from catena.chains import SEPARATOR, ChainInfo, expand, expand_pinned
+from catena.errors import ChainInvalidError, StepError
 from catena.executor import run_node
 from catena.graph import Graph, load
-from catena.resolving import ResolvedModel, Resolver
-from runner import sql
-from runner.models import Artifact, NodeResult
-from runner.services.artifacts import (
+from catena.resolving import ResolvedChain, ResolvedModel, Resolver
+from catena.validation import chain_info
+from runner.environment import output_environment
+from runner.models import Artifact, NodeResult, Run
+from runner.store import (
     ABSENT,
-    artifact_file_exists,
+    ArtifactWriteError,
+    FileProblem,
     artifact_load,
+    artifact_problem,
     artifact_write,
+    sql,
 )
 
 
 def resolver() -> Resolver:
-    """The registry's resolver (imported late: registry loads models lazily)."""
-    from registry.resolver import RegistryResolver
+    """Models from the registry, saved chains from the builder (imported late:
+    the registry loads models lazily)."""
+    from builder.resolver import ChainResolver
 
-    return RegistryResolver()
+    return ChainResolver()
 
 
 @functools.lru_cache(maxsize=128)
@@ -43,6 +52,40 @@ def chain_graph(chain_version_id: int) -> Graph:
         id=chain_version_id
     )
     return load(document)
+
+
+def run_graph(run_id: int) -> Graph:
+    """The graph a run executes: its chain version's (or its own document's, for
+    an experiment's variant), each chain step's saved chain put in place at the
+    exact version the run recorded when it started."""
+    version_id, chains, digest = Run.objects.values_list(
+        "chain_version_id", "chains", "document_hash"
+    ).get(id=run_id)
+    if not chains:
+        return document_graph(digest) if digest else chain_graph(version_id)
+    pins = tuple(sorted((node, int(ref[1])) for node, ref in chains.items()))
+    return _expanded(version_id, digest, pins)
+
+
+@functools.lru_cache(maxsize=128)
+def document_graph(digest: str) -> Graph:
+    """The loaded graph of a run's own document, by its hash (never changed)."""
+    document = (
+        Run.objects.filter(document_hash=digest)
+        .values_list("document", flat=True)
+        .first()
+    )
+    return load(document)
+
+
+@functools.lru_cache(maxsize=128)
+def _expanded(version_id: int, digest: str, pins: tuple[tuple[str, int], ...]) -> Graph:
+    base = document_graph(digest) if digest else chain_graph(version_id)
+    return expand_pinned(base, _saved_chain, dict(pins))
+
+
+def _saved_chain(name: str, number: int) -> ResolvedChain:
+    return resolver().resolve_chain(name, number)
 
 
 @dataclass
@@ -73,30 +116,58 @@ def node_outcome(
     rows when the caller has them.
     """
     run = node_result.run
-    known = None
+    known: Any = None
     if run.reuse:
         found = sql.artifact_found(node_result.cache_key)
         if found is None:
             known = ABSENT
         else:
             stored = Artifact.objects.get(id=found[0])
-            if artifact_file_exists(stored):
+            problem = artifact_problem(stored)
+            if problem is None:
                 return Outcome(artifact=stored)
             known = stored
-    graph = chain_graph(run.chain_version_id)
+            node_note(node_result, recompute_note(problem))
+    graph = run_graph(run.id)
     frames = _parent_frames(node_result, graph, parents)
-    inputs = artifact_load(artifact=run.input) if node_result.kind == "input" else None
+    reads_input = node_result.kind == "input" and not frames
+    inputs = artifact_load(artifact=run.input) if reads_input else None
     resolved = _resolved(node_result)
     start = time.perf_counter()
     tables = {node: frame for node, (_, frame) in frames.items()}
-    output = run_node(graph, node_result.node_id, tables, resolved, inputs)
+    chains = _chains(node_result, graph)
+    output = run_node(graph, node_result.node_id, tables, resolved, inputs, chains)
     seconds = time.perf_counter() - start
     return Outcome(
-        fields=artifact_write(key=node_result.cache_key, df=output),
+        fields=_write(node_result, output, replace=isinstance(known, Artifact)),
         parent_ids=[artifact_id for artifact_id, _ in frames.values()],
         seconds=seconds,
         known=known,
     )
+
+
+def _write(node_result: NodeResult, output: pd.DataFrame, *, replace: bool) -> Any:
+    try:
+        return artifact_write(
+            key=node_result.cache_key,
+            df=output,
+            environment=output_environment(kind=node_result.kind),
+            replace=replace,
+        )
+    except ArtifactWriteError as exc:
+        raise StepError(node_result.node_id, exc.message) from exc
+
+
+def recompute_note(problem: FileProblem) -> str:
+    """What the run page says of an output computed again instead of reused."""
+    if problem.kind == "missing":
+        return f"Recomputed: {problem.detail}."
+    return f"Recomputed because the stored file was corrupt: {problem.detail}."
+
+
+def node_note(node_result: NodeResult, note: str) -> None:
+    """Record why the node's stored output was not reused (its status untouched)."""
+    NodeResult.objects.filter(id=node_result.id).update(note=note)
 
 
 def _parent_frames(
@@ -125,6 +196,59 @@ def _gone(node: str) -> str:
         f"the stored output of {node!r} is gone (forgotten or deleted); "
         "retry the run to compute it again"
     )
+
+
+def _chains(node_result: NodeResult, graph: Graph) -> dict[str, ChainInfo]:
+    """The predictor chain of an optimize what-if part, at the run's versions."""
+    node_id = node_result.node_id
+    if not steps.get(graph.nodes[node_id].kind).CHAIN_IN_KEY:
+        return {}
+    resolved, chains = Run.objects.values_list("resolved", "chains").get(
+        id=node_result.run_id
+    )
+    inside = f"{node_id}{SEPARATOR}"
+    pins = tuple(
+        sorted(
+            (node, tuple(ref))
+            for node, ref in [*resolved.items(), *chains.items()]
+            if node.startswith(inside)
+        )
+    )
+    name, number, sha = chains[node_id]
+    return {node_id: _predictor_chain(node_id, (name, int(number), sha), pins)}
+
+
+@functools.lru_cache(maxsize=32)
+def _predictor_chain(
+    node_id: str, ref: tuple[str, int, str], pins: tuple[tuple[str, Any], ...]
+) -> ChainInfo:
+    """The chain resolved and checked again; refused when its models or nested
+    chains are no longer the exact versions the run recorded (aliases moved)."""
+    chain = resolver().resolve_chain(ref[0], ref[1])
+    try:
+        info = chain_info(chain, resolver())
+    except ChainInvalidError as exc:
+        raise StepError(node_id, str(exc)) from exc
+    found = _expand_refs(node_id, info)
+    if chain.ref[2] != ref[2] or found != dict(pins):
+        message = (
+            f"predictor chain {chain.name!r} v{chain.version} or its models "
+            "changed since the run started"
+        )
+        raise StepError(node_id, message)
+    return info
+
+
+def _expand_refs(node_id: str, info: ChainInfo) -> dict[str, tuple[Any, ...]]:
+    """The exact model and chain versions inside a predictor chain, by flat id."""
+
+    flat = expand(info.chain.graph, info.resolved, info.chains)
+    inside = f"{node_id}{SEPARATOR}"
+    found: dict[str, tuple[Any, ...]] = {
+        f"{inside}{n}": tuple(m.ref) for n, m in flat.resolved.items()
+    }
+    found.update({f"{inside}{n}": tuple(c.ref) for n, c in flat.chains.items()})
+    return found
 
 
 #: Resolved exact versions kept per process: (name, version, sha256) -> model.

@@ -25,10 +25,33 @@ IRIS_COLUMNS = {
 
 def demo_sales() -> pd.DataFrame:
     """Rows in the reference chain's input schema (seeded, reproducible)."""
-    from bench.reference_chain import synthetic_sales
+    from catena.reference import synthetic_sales
 
     data, _ = synthetic_sales(SALES_ROWS, seed=7)
     return data
+
+
+def demo_sales_costs() -> pd.DataFrame:
+    """Sales rows with a ``unit_cost`` column, for the sales-optimize chain."""
+    from catena.reference_optimize import optimize_data
+
+    return optimize_data(SALES_ROWS, seed=7)
+
+
+def demo_sales_labelled() -> pd.DataFrame:
+    """The demo sales rows with their true ``sales``: runs on it are scored."""
+    from catena.reference import synthetic_sales
+
+    data, sales = synthetic_sales(SALES_ROWS, seed=7)
+    return data.assign(sales=sales)
+
+
+def demo_iris_labelled() -> pd.DataFrame:
+    """The iris flowers with their ``species`` (0 setosa, 1 versicolor, 2 virginica)."""
+    from sklearn.datasets import load_iris
+
+    frame: pd.DataFrame = load_iris(as_frame=True).frame
+    return frame.rename(columns={**IRIS_COLUMNS, "target": "species"})
 
 
 def demo_iris() -> pd.DataFrame:
@@ -41,8 +64,24 @@ def demo_iris() -> pd.DataFrame:
 
 DEMO_DATASETS: dict[str, tuple[str, Callable[[], pd.DataFrame]]] = {
     "demo-sales": ("Synthetic sales rows for the stacked sales chain.", demo_sales),
+    "demo-sales-costs": (
+        "Synthetic sales rows with a unit cost, for the sales-optimize chain.",
+        demo_sales_costs,
+    ),
     "iris": ("The iris flowers (150 rows), for the iris voting chain.", demo_iris),
+    "demo-sales-labelled": (
+        "The demo sales rows with the true sales: runs of the stacked sales "
+        "chain on it get metrics.",
+        demo_sales_labelled,
+    ),
+    "iris-labelled": (
+        "The iris flowers with their species: runs of the iris voting chain on "
+        "it get accuracy and a confusion matrix.",
+        demo_iris_labelled,
+    ),
 }
+#: The labelled demo data sets' target columns.
+DEMO_TARGETS = {"demo-sales-labelled": "sales", "iris-labelled": "species"}
 
 
 def demo_datasets_install(*, user: Any) -> str:
@@ -52,7 +91,11 @@ def demo_datasets_install(*, user: Any) -> str:
         if Dataset.objects.filter(name=name).exists():
             continue
         dataset_create_from_frame(
-            name=name, df=make(), owner=user, description=description
+            name=name,
+            df=make(),
+            owner=user,
+            description=description,
+            target=DEMO_TARGETS.get(name, ""),
         )
         added.append(name)
     if not added:

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from django.core.files.storage import default_storage
 from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -15,10 +16,11 @@ from builder.models import ChainVersion
 from builder.selectors import chain_get, chain_version_get, chain_version_latest
 from config.exceptions import CatenaAppError
 from runner.models import Dataset, NodeResult, Run
-from runner.services.artifacts import artifact_load
+from runner.streams import columns_compare
 
 Status = NodeResult.Status
-#: Comparing outputs loads both tables; above this many rows it only compares keys.
+#: Comparing outputs reads both tables a column at a time; above this many rows
+#: it only compares keys.
 COMPARE_MAX_ROWS = 2_000_000
 
 
@@ -32,6 +34,9 @@ def run_list(
         node_total=Count("nodes"),
         node_done=Count("nodes", filter=Q(nodes__status__in=NodeResult.DONE)),
     )
+    if "\x00" in chain + user:
+        # PostgreSQL refuses NUL in a text parameter; no stored text holds one.
+        return runs.none()
     if chain:
         runs = runs.filter(chain_version__chain__name=chain)
     if status:
@@ -46,7 +51,12 @@ def run_list(
 def run_get(*, run_id: int) -> Run:
     return get_object_or_404(
         Run.objects.select_related(
-            "chain_version__chain", "started_by", "dataset", "input", "reused_from"
+            "chain_version__chain",
+            "started_by",
+            "dataset",
+            "input",
+            "reused_from",
+            "continues",
         ),
         id=run_id,
     )
@@ -56,6 +66,17 @@ def run_nodes(*, run: Run) -> list[NodeResult]:
     return list(
         run.nodes.select_related("artifact", "reused_from").order_by("position")
     )
+
+
+def run_links(*, run: Run) -> dict[str, Any]:
+    """The runs continuing this one, and the experiment variant it ran, if any."""
+    from runner.models import Variant
+
+    variant = Variant.objects.filter(run=run).select_related("experiment").first()
+    return {
+        "continued_by": list(Run.objects.filter(continues=run).order_by("id")[:10]),
+        "variant": variant,
+    }
 
 
 def node_result_get(*, run: Run, node_id: str) -> NodeResult:
@@ -69,7 +90,16 @@ def node_result_get(*, run: Run, node_id: str) -> NodeResult:
 def run_status(*, run_id: int) -> dict[str, Any]:
     """What the run page polls: two small queries."""
     run = get_object_or_404(
-        Run.objects.only("id", "status", "created", "finished_at", "error"),
+        Run.objects.only(
+            "id",
+            "status",
+            "received_at",
+            "created",
+            "finished_at",
+            "error",
+            "target",
+            "evaluation",
+        ),
         id=run_id,
     )
     nodes = dict(
@@ -81,11 +111,12 @@ def run_status(*, run_id: int) -> dict[str, Any]:
         "id": run.id,
         "status": run.status,
         "active": run.is_active,
+        "scoring": run_scoring(run),
         "error": run.error,
         "nodes": nodes,
         "done": done,
         "total": len(nodes),
-        "elapsed": round((end - run.created).total_seconds(), 3),
+        "elapsed": round((end - run.since).total_seconds(), 3),
     }
 
 
@@ -102,10 +133,33 @@ def chain_version_pick(*, chain_name: str, number: int | None = None) -> ChainVe
     return version
 
 
-def dataset_list() -> QuerySet[Dataset]:
-    return Dataset.objects.select_related("owner", "artifact").order_by(
-        "-created", "-id"
-    )
+def dataset_list(
+    *, name: str = "", search: str = "", owner: str = "", sha256: str = ""
+) -> QuerySet[Dataset]:
+    """Data sets, newest first: ``name`` exact, ``search`` a substring of the
+    name, ``owner`` a username, ``sha256`` the stored file's hash or its start.
+    """
+    datasets = Dataset.objects.select_related("owner", "artifact")
+    if "\x00" in name + search + owner + sha256:
+        # PostgreSQL refuses NUL in a text parameter; no stored text holds one.
+        return datasets.none()
+    if name:
+        datasets = datasets.filter(name=name)
+    if search:
+        datasets = datasets.filter(name__icontains=search)
+    if owner:
+        datasets = datasets.filter(owner__username=owner)
+    if sha256:
+        datasets = datasets.filter(sha256__startswith=sha256.lower())
+    return datasets.order_by("-created", "-id")
+
+
+def dataset_same_content(*, dataset: Dataset) -> list[Dataset]:
+    """The other data sets whose stored file is the same, oldest first."""
+    if not dataset.sha256:
+        return []
+    same = Dataset.objects.select_related("owner").filter(sha256=dataset.sha256)
+    return list(same.exclude(id=dataset.id).order_by("created", "id")[:10])
 
 
 def dataset_list_for_document(
@@ -186,13 +240,14 @@ def _node_compare(
             "columns": [],
         }
     try:
-        left, right = (
-            artifact_load(artifact=a.artifact),
-            artifact_load(artifact=b.artifact),
-        )
+        # One column of each table in memory at a time, never the tables.
+        with (
+            default_storage.open(a.artifact.path, "rb") as left,
+            default_storage.open(b.artifact.path, "rb") as right,
+        ):
+            return {**row, **columns_compare(left, right)}
     except FileNotFoundError:
         return {**row, "verdict": "not comparable (file missing)", "columns": []}
-    return {**row, **frames_compare(left, right)}
 
 
 def frames_compare(left: pd.DataFrame, right: pd.DataFrame) -> dict[str, Any]:
@@ -214,4 +269,25 @@ def frames_compare(left: pd.DataFrame, right: pd.DataFrame) -> dict[str, Any]:
         "columns": columns,
         "only_in_one": only,
         "rows": (len(left), len(right)),
+    }
+
+
+def run_scoring(run: Run) -> bool:
+    """A labelled run not yet scored by a worker (or still running)."""
+    return bool(run.target) and run.evaluation.get("status", "pending") == "pending"
+
+
+def run_evaluation(run: Run) -> dict[str, Any] | None:
+    """A run's evaluation with every field present; None for an unlabelled run."""
+    if not run.target:
+        return None
+    found = dict(run.evaluation)
+    return {
+        "status": found.get("status", "pending"),
+        "target": run.target,
+        "task": found.get("task"),
+        "rows": found.get("rows"),
+        "nodes": found.get("nodes", []),
+        "chart": found.get("chart"),
+        "error": found.get("error", ""),
     }

@@ -1,90 +1,107 @@
 """The sweeper: what lost workers and lost messages leave behind is picked up here.
 
 Run by celery beat (task ``runner.runs_sweep``, every ``CATENA_SWEEP_SECONDS``).
-Every change is the same conditional update the workers use, so a sweep racing
-a worker, or another sweep, changes nothing twice.
+Each recovery reads first, then writes with a conditional UPDATE whose WHERE
+repeats what was read (status, attempt, expired lease or deadline): a worker
+renewing its lease, another sweep or a retry between the read and the write
+wins, and the sweep changes nothing.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from runner import execute
+from runner import claims, sending
 from runner.models import NodeResult, Run
 
 Status = NodeResult.Status
+#: Rows handled per sweep and kind; the next sweep takes the rest.
+BATCH = 1000
 
 
 def runs_sweep() -> dict[str, int]:
     """Recover what lost workers and lost messages left behind; fail overdue runs."""
+    now = timezone.now()
+    expired = leases_expired(now=now)
+    overdue = runs_overdue(now=now)
     return {
-        "requeued": _leases_expired(),
-        "redelivered": _queued_stale(),
-        "overdue": _runs_overdue(),
+        "requeued": sum(lease_expired_recover(node_result=r, now=now) for r in expired),
+        "redelivered": _queued_stale(now),
+        "overdue": sum(run_overdue_stop(run_id=i, now=now) for i in overdue),
         "settled": _runs_settle(),
     }
 
 
-def _leases_expired() -> int:
-    now = timezone.now()
-    expired = NodeResult.objects.filter(
-        status=Status.RUNNING, lease_expires_at__lt=now
-    ).select_related("run")
+def leases_expired(*, now: datetime) -> list[NodeResult]:
+    """The running nodes whose lease had expired at ``now`` (a read only)."""
+    expired = NodeResult.objects.filter(status=Status.RUNNING, lease_expires_at__lt=now)
+    return list(expired.select_related("run")[:BATCH])
+
+
+def lease_expired_recover(*, node_result: NodeResult, now: datetime) -> int:
+    """Queue again (1), or fail when lost too often (0), a node read as expired.
+
+    Both only if the row is still the one read: RUNNING, same attempt, lease
+    still expired at ``now``. A lease renewed since keeps its node.
+    """
+    if node_result.attempts >= settings.CATENA_NODE_MAX_ATTEMPTS:
+        message = (
+            f"worker lost: the node's worker stopped renewing its lease "
+            f"{node_result.attempts} times"
+        )
+        claims.node_result_fail(
+            node_result=node_result, message=message, lease_expired_at=now
+        )
+        return 0
+    with transaction.atomic():
+        updated = NodeResult.objects.filter(
+            id=node_result.id,
+            status=Status.RUNNING,
+            attempts=node_result.attempts,
+            lease_expires_at__lt=now,
+        ).update(status=Status.QUEUED, queued_at=now, lease_expires_at=None)
+        if updated:
+            sending.send_on_commit(node_result.id)
+    return updated
+
+
+def _queued_stale(now: datetime) -> int:
+    """Send again nodes queued longer than a lease plus a margin: their message
+    was lost (broker outage, a worker killed before it claimed them)."""
+    wait = settings.CATENA_NODE_LEASE_SECONDS + settings.CATENA_REQUEUE_MARGIN_SECONDS
+    before = now - timedelta(seconds=wait)
+    stale = NodeResult.objects.filter(status=Status.QUEUED, queued_at__lt=before)
     count = 0
-    for node_result in expired:
-        if node_result.attempts >= settings.CATENA_NODE_MAX_ATTEMPTS:
-            message = (
-                f"worker lost: the node's worker stopped renewing its lease "
-                f"{node_result.attempts} times"
-            )
-            execute.node_result_fail(node_result=node_result, message=message)
-            continue
+    for node_result_id in list(stale.values_list("id", flat=True)[:BATCH]):
         with transaction.atomic():
-            updated = NodeResult.objects.filter(
-                id=node_result.id, status=Status.RUNNING, lease_expires_at__lt=now
-            ).update(status=Status.QUEUED, queued_at=now, lease_expires_at=None)
-            if updated:
-                execute._enqueue(node_result.id)
-        count += updated
-    return count
-
-
-def _queued_stale() -> int:
-    """Enqueue again nodes queued long ago: a killed worker may have held them."""
-    now = timezone.now()
-    before = now - timedelta(seconds=settings.CATENA_NODE_LEASE_SECONDS * 10)
-    stale = list(
-        NodeResult.objects.filter(
-            status=Status.QUEUED, queued_at__lt=before
-        ).values_list("id", flat=True)[:1000]
-    )
-    for node_result_id in stale:
-        with transaction.atomic():
+            # queued_at moves on: one message per wait, not one per sweep.
             if NodeResult.objects.filter(
                 id=node_result_id, status=Status.QUEUED, queued_at__lt=before
             ).update(queued_at=now):
-                execute._enqueue(node_result_id)
-    return len(stale)
+                sending.send_on_commit(node_result_id)
+                count += 1
+    return count
 
 
-def _runs_overdue() -> int:
-    overdue = list(
-        Run.objects.filter(
-            status__in=Run.ACTIVE, deadline__lt=timezone.now()
-        ).values_list("id", flat=True)
+def runs_overdue(*, now: datetime) -> list[int]:
+    """Ids of the active runs whose deadline had passed at ``now`` (a read only)."""
+    overdue = Run.objects.filter(status__in=Run.ACTIVE, deadline__lt=now)
+    return list(overdue.values_list("id", flat=True)[:BATCH])
+
+
+def run_overdue_stop(*, run_id: int, now: datetime) -> bool:
+    """Fail a run read as overdue, if its deadline (a retry moves it) still passed."""
+    seconds = settings.CATENA_RUN_MAX_SECONDS
+    return claims.run_stop(
+        run_id=run_id,
+        status=Run.Status.FAILED,
+        reason=f"the run exceeded its maximum run time ({seconds} s)",
+        deadline_before=now,
     )
-    for run_id in overdue:
-        seconds = settings.CATENA_RUN_MAX_SECONDS
-        execute.run_stop(
-            run_id=run_id,
-            status=Run.Status.FAILED,
-            reason=f"the run exceeded its maximum run time ({seconds} s)",
-        )
-    return len(overdue)
 
 
 def _runs_settle() -> int:
@@ -96,7 +113,7 @@ def _runs_settle() -> int:
     count = 0
     for run_id, version_id in idle.values_list("id", "chain_version_id")[:200]:
         with transaction.atomic():
-            execute.run_lock(run_id)
-            if not execute.ready_successors(run_id, version_id):
-                count += execute.run_finish_if_done(run_id) is not None
+            claims.run_lock(run_id)
+            if not claims.ready_successors(run_id, version_id):
+                count += claims.run_finish_if_done(run_id) is not None
     return count

@@ -1,4 +1,4 @@
-"""Celery tasks: thin wrappers that take ids and call runner.execute."""
+"""Celery tasks: thin entry points that take ids and call the runner's rooms."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from pathlib import Path
 from celery import shared_task
 from celery.utils.log import get_task_logger
 
-from runner import execute, sweeper
+from runner import claims, sweeper
+from runner.services.evaluation import run_evaluate as evaluation_run
 
 logger = get_task_logger(__name__)
 
@@ -23,7 +24,13 @@ def node_execute(node_result_id: int) -> None:
     """Claim, run or reuse, and hand on one node of a run."""
     # One line per message, naming the row: how often a node was sent shows.
     logger.info("node result %d delivered", node_result_id)
-    execute.node_execute(node_result_id)
+    claims.node_execute(node_result_id)
+
+
+@shared_task(name="runner.run_evaluate")  # type: ignore[untyped-decorator, unused-ignore]
+def run_evaluate(run_id: int) -> None:
+    """Score a succeeded run's node outputs against its data set's target."""
+    evaluation_run(run_id=run_id)
 
 
 @shared_task(name="runner.runs_sweep")  # type: ignore[untyped-decorator, unused-ignore]

@@ -10,18 +10,31 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from builder.drawing import document_drawing
 from builder.models import Chain
+from catena.metrics import CLASSIFICATION_METRICS, REGRESSION_METRICS
 from config.exceptions import CatenaAppError
 from runner import selectors
-from runner.forms import CompareForm, DatasetUploadForm, RunFilterForm, RunStartForm
+from runner.curves import optimize_curves
+from runner.evaluation_charts import evaluation_chart
+from runner.forms import (
+    CompareForm,
+    DatasetFilterForm,
+    DatasetTargetForm,
+    DatasetUploadForm,
+    RunFilterForm,
+    RunStartForm,
+)
 from runner.models import Dataset, Run
 from runner.services import datasets as dataset_services
 from runner.services import runs as run_services
+from runner.services import submissions
 
 RUNS_PER_PAGE = 25
+_ENDS = ("input", "output")
 CHART_WIDTH, CHART_HEIGHT = 180, 48
 
 
@@ -33,22 +46,42 @@ def _error_text(exc: Exception) -> str:
     return str(exc)
 
 
-def run_list(request: HttpRequest) -> HttpResponse:
-    form = RunFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
-    runs = selectors.run_list(
-        chain=filters.get("chain", ""),
-        status=filters.get("status", ""),
-        user=filters.get("user", ""),
-    )
-    page = Paginator(runs, RUNS_PER_PAGE).get_page(request.GET.get("page"))
+def _filtered(form: Any, select: Any, empty: Any) -> Any:
+    """The selector's rows for valid filters; none (and the form's errors) else."""
+    if not form.is_bound:
+        return select()
+    if form.is_valid():
+        return select(**form.cleaned_data)
+    return empty
+
+
+def _described(form: Any) -> str:
+    """The given filters in words: 'owner “ann”, sha256 “3fa1”'."""
+    if not form.is_bound:
+        return ""
+    given = [(name, form.data.get(name, "")) for name in form.fields]
+    return ", ".join(f"{name} “{value}”" for name, value in given if value)
+
+
+def _query(request: HttpRequest) -> str:
+    """The filters as given, without the page number, for page links."""
     query = request.GET.copy()
     query.pop("page", None)
+    return query.urlencode()
+
+
+def run_list(request: HttpRequest) -> HttpResponse:
+    form = RunFilterForm(request.GET or None)
+    runs = _filtered(form, selectors.run_list, Run.objects.none())
+    page = Paginator(runs, RUNS_PER_PAGE).get_page(request.GET.get("page"))
+    dataset = form.cleaned_data.get("dataset") if form.is_bound else None
     context = {
         "page": page,
         "form": form,
         "chains": Chain.objects.order_by("name").values_list("name", flat=True),
-        "query": query.urlencode(),
+        "query": _query(request),
+        "described": _described(form),
+        "dataset": Dataset.objects.filter(id=dataset).first() if dataset else None,
     }
     return render(request, "runner/run_list.html", context)
 
@@ -57,21 +90,44 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
     run = selectors.run_get(run_id=run_id)
     nodes = selectors.run_nodes(run=run)
     marks = {n.node_id: n.status for n in nodes}
-    drawing = document_drawing(run.chain_version.document, marks=marks)
+    document = run.document or run.chain_version.document
+    drawing = document_drawing(document, marks=marks)
     done = sum(1 for n in nodes if n.status in ("succeeded", "reused"))
     context = {
         "run": run,
-        "nodes": [(n, _charts(n)) for n in nodes],
+        "nodes": [(n, _charts(n), _curves(n)) for n in nodes],
         "drawing": drawing,
         "done": done,
         "total": len(nodes),
         "percent": int(100 * done / len(nodes)) if nodes else 0,
+        "evaluation": _evaluation(run),
         "can_change": run_services.run_can_change(run=run, user=request.user),
         "siblings": selectors.run_list(chain=run.chain_version.chain.name).exclude(
             id=run.id
         )[:10],
+        "links": selectors.run_links(run=run),
+        "steps": {n["id"] for n in document["nodes"] if n["kind"] not in _ENDS},
     }
     return render(request, "runner/run_detail.html", context)
+
+
+def _evaluation(run: Run) -> dict[str, Any] | None:
+    found = selectors.run_evaluation(run)
+    if found is None:
+        return None
+    names = (
+        REGRESSION_METRICS if found["task"] == "regression" else CLASSIFICATION_METRICS
+    )
+    shown = [m for m in names if any(m in n["metrics"] for n in found["nodes"])]
+    rows = [(n, [n["metrics"].get(m) for m in shown]) for n in found["nodes"]]
+    chart = evaluation_chart(found["chart"])
+    return {**found, "metric_names": shown, "metric_rows": rows, "drawn": chart}
+
+
+def _curves(node: Any) -> list[dict[str, Any]]:
+    if node.kind != "optimize" or node.artifact is None:
+        return []
+    return optimize_curves(node.artifact.preview)
 
 
 def _charts(node: Any) -> list[dict[str, Any]]:
@@ -99,6 +155,7 @@ def _charts(node: Any) -> list[dict[str, Any]]:
 
 @require_POST
 def run_start(request: HttpRequest) -> HttpResponse:
+    received_at = timezone.now()
     form = RunStartForm(request.POST)
     back = request.META.get("HTTP_REFERER") or reverse("runner:run_list")
     if not form.is_valid():
@@ -108,7 +165,7 @@ def run_start(request: HttpRequest) -> HttpResponse:
         return redirect(back)
     data = form.cleaned_data
     try:
-        run = run_services.run_start(
+        done = submissions.run_submit(
             chain_version=selectors.chain_version_pick(
                 chain_name=data["chain"], number=data["version"]
             ),
@@ -118,11 +175,17 @@ def run_start(request: HttpRequest) -> HttpResponse:
             reuse_from=_run_or_none(data["reuse_from"]),
             until=data["until"] or "",
             reuse=not data["fresh"],
+            received_at=received_at,
         )
     except (CatenaAppError, ValidationError, Http404) as exc:
         messages.error(request, f"The run did not start: {_error_text(exc)}")
         return redirect(back)
-    return redirect(run.get_absolute_url())
+    if done.unsent:
+        messages.warning(
+            request,
+            "Queued; the task broker is unreachable, the run starts when it is back.",
+        )
+    return redirect(done.run.get_absolute_url())
 
 
 def _dataset_or_none(dataset_id: int | None) -> Dataset | None:
@@ -195,19 +258,68 @@ def dataset_list(request: HttpRequest) -> HttpResponse:
                 owner=request.user, **form.cleaned_data
             )
         except ValidationError as exc:
-            field = "name" if "name" in getattr(exc, "error_dict", {}) else "file"
+            given = getattr(exc, "error_dict", {})
+            field = next((f for f in ("name", "target") if f in given), "file")
             form.add_error(field, _error_text(exc))
         else:
-            messages.success(request, f"Data set {dataset.name!r} uploaded.")
+            messages.success(request, _uploaded_text(dataset))
             return redirect(dataset.get_absolute_url())
-    page = Paginator(selectors.dataset_list(), 50).get_page(request.GET.get("page"))
+    filters = DatasetFilterForm(request.GET or None)
+    datasets = _filtered(filters, selectors.dataset_list, Dataset.objects.none())
+    page = Paginator(datasets, 50).get_page(request.GET.get("page"))
     status = 400 if form.errors else 200
-    context = {"page": page, "form": form}
+    context = {
+        "page": page,
+        "form": form,
+        "filters": filters,
+        "query": _query(request),
+        "described": _described(filters),
+    }
     return render(request, "runner/dataset_list.html", context, status=status)
+
+
+def _uploaded_text(dataset: Dataset) -> str:
+    same = selectors.dataset_same_content(dataset=dataset)
+    if not same:
+        return f"Data set {dataset.name!r} uploaded."
+    first = same[0]
+    return (
+        f"Data set {dataset.name!r} uploaded. It has the same content as data set "
+        f"{first.name!r} (#{first.id}) of {first.owner.username}."
+    )
 
 
 def dataset_detail(request: HttpRequest, dataset_id: int) -> HttpResponse:
     dataset = selectors.dataset_get(dataset_id=dataset_id)
     runs = selectors.run_list(dataset=dataset.id)[:20]
-    context = {"dataset": dataset, "runs": runs}
+    context = {
+        "dataset": dataset,
+        "runs": runs,
+        "same": selectors.dataset_same_content(dataset=dataset),
+        "target_form": DatasetTargetForm(initial={"target": dataset.target}),
+    }
     return render(request, "runner/dataset_detail.html", context)
+
+
+@require_POST
+def dataset_target(request: HttpRequest, dataset_id: int) -> HttpResponse:
+    dataset = selectors.dataset_get(dataset_id=dataset_id)
+    form = DatasetTargetForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give a column name of at most 200 characters.")
+        return redirect(dataset.get_absolute_url())
+    try:
+        dataset_services.dataset_target_set(
+            dataset=dataset, target=form.cleaned_data["target"], user=request.user
+        )
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, _target_text(dataset.target))
+    return redirect(dataset.get_absolute_url())
+
+
+def _target_text(target: str) -> str:
+    if not target:
+        return "The data set has no target now: runs on it are not scored."
+    return f"Target column {target!r}: runs on this data set are scored against it."

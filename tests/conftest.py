@@ -148,7 +148,9 @@ class WorkerProcess:
 
     def stop(self) -> None:
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+            # The test is over and its tasks need not finish: kill the worker and
+            # its pool at once (a warm shutdown takes 5 s or more per test).
+            os.killpg(self.process.pid, signal.SIGKILL)
             try:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
@@ -167,3 +169,41 @@ def celery_worker_process(transactional_db) -> Iterator[WorkerProcess]:
         yield worker
     finally:
         worker.stop()
+
+
+# Remote models: real model servers ------------------------------------------------
+@pytest.fixture(scope="session")
+def nodejs(tmp_path_factory):
+    """The Node.js linear model server (tests/registry/remote), for the session."""
+    from tests.registry.remote.servers import node_server
+
+    with node_server(tmp_path_factory.mktemp("node")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def ml(tmp_path_factory):
+    """MLServer serving the scikit-learn model ``sk`` over V2, in its own venv."""
+    from tests.registry.remote.servers import mlserver
+
+    with mlserver(tmp_path_factory.mktemp("mlserver")) as server:
+        yield server
+
+
+@pytest.fixture
+def remote_fresh():
+    """Connection pools and loaded models outlive a test otherwise."""
+    from registry.remote import adapter
+    from registry.resolver import model_cache
+
+    adapter.pools.clear()
+    model_cache.clear()
+    yield
+    adapter.pools.clear()
+    model_cache.clear()
+
+
+@pytest.fixture
+def loopback_allowed(settings, remote_fresh):
+    """The test model servers listen on 127.0.0.1: allow exactly that address."""
+    settings.CATENA_HTTP_ALLOWED_HOSTS = ["127.0.0.1"]

@@ -21,6 +21,9 @@ from catena.problems import Problem
 from catena.schema import Column, Schema
 from catena.steps.context import StepContext
 
+#: Bump when a change to this module can change an output: old outputs are
+#: then computed again instead of reused (the version is in every cache key).
+CODE_VERSION = 1
 TITLE = "Combine"
 DESCRIPTION = "Mean, weighted mean, majority vote or concat of the incoming columns."
 
@@ -60,20 +63,29 @@ def output_schema(params: Params, inputs: Schema, ctx: StepContext) -> Schema:
 
 def _used(params: Params, inputs: Schema, ctx: StepContext) -> Schema:
     if not inputs:
-        raise StepSchemaError([ctx.problem("missing_columns", "has no input columns")])
+        problem = ctx.problem(
+            "missing_columns", variant="empty", columns=[], used_by="input"
+        )
+        raise StepSchemaError([problem])
     if params.weights is None:
         return inputs
     present = {c.name: c for c in inputs}
     missing = [n for n in params.weights if n not in present]
     if missing:
-        raise ctx.missing("weights name unknown columns", missing)
+        raise ctx.missing("weights name unknown columns", missing, used_by="weights")
     return tuple(present[n] for n in params.weights)
 
 
 def _numeric(used: Schema, ctx: StepContext) -> None:
     problems: list[Problem] = [
         ctx.problem(
-            "dtype_mismatch", f"cannot average {c.dtype} column {c.name!r}", c.name
+            "dtype_mismatch",
+            variant="average",
+            via=c.name,
+            feature=None,
+            column=c.name,
+            expected="numeric",
+            actual=c.dtype,
         )
         for c in used
         if c.dtype not in _NUMERIC
@@ -85,8 +97,15 @@ def _numeric(used: Schema, ctx: StepContext) -> None:
 def _vote_dtype(used: Schema, ctx: StepContext) -> Any:
     dtypes = {c.dtype for c in used}
     if len(dtypes) > 1:
-        message = f"votes over columns of different dtypes: {', '.join(sorted(dtypes))}"
-        raise StepSchemaError([ctx.input_problem("dtype_mismatch", message)])
+        problem = ctx.input_problem(
+            "dtype_mismatch",
+            variant="vote",
+            feature=None,
+            column=None,
+            expected="one dtype",
+            actual=sorted(dtypes),
+        )
+        raise StepSchemaError([problem])
     return used[0].dtype
 
 

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from catena.errors import StepSchemaError
-from catena.problems import Problem
+from catena.problems import Problem, make
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from catena.adapters import LoadedModel
+    from catena.chains import ChainInfo
     from catena.resolving import ResolvedModel
 
 
@@ -34,6 +35,12 @@ class StepContext:
         Input column name to the parent node it came from (schema inference).
     parents : tuple of str
         The parent node ids, in edge order.
+    chain : ChainInfo or None
+        The resolved saved chain, for chain nodes (schema inference) and an
+        optimize what-if part that predicts with it.
+    run_chain : callable or None
+        Runs ``chain`` on a table in this process and returns its output
+        node's table (the executor sets it when running with a ``chain``).
     """
 
     node_id: str
@@ -42,23 +49,45 @@ class StepContext:
     inputs: pd.DataFrame | None = None
     sources: Mapping[str, str] = field(default_factory=dict)
     parents: tuple[str, ...] = ()
+    chain: ChainInfo | None = None
+    run_chain: Callable[[pd.DataFrame], pd.DataFrame] | None = None
 
-    def problem(self, code: str, message: str, column: str | None = None) -> Problem:
-        """Return a problem at this node, on the edge ``column`` came through."""
-        source = self.sources.get(column) if column is not None else None
+    def problem(
+        self,
+        code: str,
+        *,
+        via: str | None = None,
+        variant: str = "",
+        extra: Mapping[str, Any] | None = None,
+        **data: Any,
+    ) -> Problem:
+        """Return a problem at this node, on the edge column ``via`` came through.
+
+        ``data`` holds the code's fields (see :data:`catena.problems.FIELDS`).
+        """
+        source = self.sources.get(via) if via is not None else None
         edge = (source, self.node_id) if source is not None else None
-        return Problem(code, f"node {self.node_id!r}: {message}", self.node_id, edge)
-
-    def input_problem(self, code: str, message: str) -> Problem:
-        """Return a problem blaming the incoming edge, when there is only one."""
-        problem = self.problem(code, message)
-        if len(self.parents) != 1:
-            return problem
-        return Problem(
-            code, problem.message, self.node_id, (self.parents[0], self.node_id)
+        return make(
+            code, node=self.node_id, edge=edge, variant=variant, extra=extra, **data
         )
 
-    def missing(self, what: str, columns: Iterable[str]) -> StepSchemaError:
-        """Return a ``missing_columns`` error naming ``columns``."""
-        listed = ", ".join(repr(c) for c in columns)
-        return StepSchemaError([self.problem("missing_columns", f"{what}: {listed}")])
+    def input_problem(self, code: str, **given: Any) -> Problem:
+        """Return a problem blaming the incoming edge, when there is only one."""
+        problem = self.problem(code, **given)
+        if len(self.parents) != 1:
+            return problem
+        edge = (self.parents[0], self.node_id)
+        return Problem(code, problem.message, self.node_id, edge, data=problem.data)
+
+    def missing(
+        self, what: str, columns: Iterable[str], *, used_by: str
+    ) -> StepSchemaError:
+        """Return a ``missing_columns`` error naming ``columns``.
+
+        ``what`` is the message's wording; ``used_by`` the param or op naming them.
+        """
+        listed = list(columns)
+        problem = self.problem(
+            "missing_columns", extra={"what": what}, columns=listed, used_by=used_by
+        )
+        return StepSchemaError([problem])

@@ -12,6 +12,9 @@ from catena.errors import StepError
 from catena.schema import NUMPY_DTYPES, Column, Dtype, Schema, dtype_of_numpy
 from catena.steps.context import StepContext
 
+#: Bump when a change to this module can change an output: old outputs are
+#: then computed again instead of reused (the version is in every cache key).
+CODE_VERSION = 1
 TITLE = "Input"
 DESCRIPTION = "Declares the columns the chain takes; selects and casts them."
 
@@ -33,6 +36,16 @@ class Params(BaseModel):
         return value
 
 
+class FedParams(Params):
+    """An input node of a chain used as a step, fed by the embedding chain.
+
+    Never written in a document: :func:`catena.chains.expand` makes it from a
+    chain node's ``columns`` mapping (``{column: upstream_column}``).
+    """
+
+    columns: dict[str, str]
+
+
 def declared(params: Params) -> Schema:
     """Return the declared schema."""
     return tuple(Column(name, dtype) for name, dtype in params.schema_)
@@ -46,22 +59,27 @@ def output_schema(params: Params, inputs: Schema, ctx: StepContext) -> Schema:
 def run(table: pd.DataFrame, params: Params, ctx: StepContext) -> pd.DataFrame:
     """Select the declared columns of the run's input and cast them.
 
+    An input node with parents (a saved chain's input, inside the chain that
+    uses it) reads its parents' table instead, through its ``columns`` mapping.
+
     Raises
     ------
     StepError
         When columns are missing or cannot be cast.
     """
-    frame, node = ctx.inputs, ctx.node_id
+    frame, node = (table if ctx.parents else ctx.inputs), ctx.node_id
     if frame is None:
         raise StepError(node, "the run has no input table")
     names = [name for name, _ in params.schema_]
+    mapping = params.columns if isinstance(params, FedParams) else {}
+    sources = [mapping.get(n, n) for n in names]
     present = set(frame.columns.tolist())
-    missing = [n for n in names if n not in present]
+    missing = [n for n in sources if n not in present]
     if missing:
         raise StepError(node, f"the input table lacks columns: {', '.join(missing)}")
     # Relabelled with a shared object Index: downstream steps compare column
     # lists, which is slow on pandas 3's pyarrow-backed string labels.
-    selected = frames.select(frame, names, names)
+    selected = frames.select(frame, sources, names)
     return _cast(selected, params, node).set_axis(
         frames.column_index(tuple(names)), axis=1
     )

@@ -23,6 +23,9 @@ from catena.resolving import ResolvedModel
 from catena.schema import Schema, fits
 from catena.steps.context import StepContext
 
+#: Bump when a change to this module can change an output: old outputs are
+#: then computed again instead of reused (the version is in every cache key).
+CODE_VERSION = 1
 TITLE = "Model"
 DESCRIPTION = (
     "One registered model version: predict, predict_proba, transform or score."
@@ -45,6 +48,11 @@ class Params(BaseModel):
     columns: dict[str, str] | None = None
 
 
+def model_ref(params: Params) -> tuple[str, int | str]:
+    """The registry reference a model node resolves."""
+    return params.model, params.version
+
+
 def output_schema(params: Params, inputs: Schema, ctx: StepContext) -> Schema:
     """Check the features upstream and return the method's output schema.
 
@@ -56,13 +64,19 @@ def output_schema(params: Params, inputs: Schema, ctx: StepContext) -> Schema:
     """
     model = _model(ctx)
     if params.method not in model.signature.outputs:
-        offered = ", ".join(model.signature.methods) or "nothing"
-        message = f"model {model.name!r} has no method {params.method!r} ({offered})"
-        raise StepSchemaError([ctx.problem("unknown_method", message)])
+        offered = list(model.signature.methods)
+        problem = ctx.problem(
+            "unknown_method",
+            extra={"offered_text": ", ".join(offered) or "nothing"},
+            model=model.name,
+            method=params.method,
+            offered=offered,
+        )
+        raise StepSchemaError([problem])
     sources = plan(
         model.signature.inputs, [c.name for c in inputs], params.columns, ctx
     )
-    _check_dtypes(model.signature.inputs, sources, inputs, ctx)
+    check_dtypes(model.signature.inputs, sources, inputs, ctx)
     return model.signature.outputs[params.method]
 
 
@@ -82,10 +96,15 @@ def plan(
     wanted = [c.name for c in features]
     if not mapping and _positional(wanted, available):
         if len(available) != len(wanted):
-            message = f"takes {len(wanted)} columns by position, gets {len(available)}"
-            raise StepSchemaError([ctx.input_problem("feature_count", message)])
+            problem = ctx.input_problem(
+                "feature_count",
+                expected=len(wanted),
+                got=len(available),
+                columns=list(available),
+            )
+            raise StepSchemaError([problem])
         return list(available)
-    return _by_name(wanted, set(available), mapping or {}, ctx)
+    return _by_name(wanted, list(available), dict(mapping or {}), ctx)
 
 
 def _positional(wanted: list[str], available: Sequence[str]) -> bool:
@@ -93,21 +112,30 @@ def _positional(wanted: list[str], available: Sequence[str]) -> bool:
 
 
 def _by_name(
-    wanted: list[str], available: set[str], mapping: Mapping[str, str], ctx: StepContext
+    wanted: list[str], available: list[str], mapping: dict[str, str], ctx: StepContext
 ) -> list[str]:
     strangers = sorted(set(mapping) - set(wanted))
     if strangers:
-        message = f"column mapping names unknown features: {', '.join(strangers)}"
-        raise StepSchemaError([ctx.problem("bad_value", message)])
+        problem = ctx.problem(
+            "bad_value",
+            param="columns",
+            column=None,
+            value=strangers,
+            expected="features of the model",
+        )
+        raise StepSchemaError([problem])
     sources = [mapping.get(name, name) for name in wanted]
-    missing = [f for f, s in zip(wanted, sources, strict=True) if s not in available]
+    present = set(available)
+    missing = [f for f, s in zip(wanted, sources, strict=True) if s not in present]
     if missing:
-        message = f"missing features upstream: {', '.join(missing)}"
-        raise StepSchemaError([ctx.input_problem("missing_features", message)])
+        problem = ctx.input_problem(
+            "missing_features", features=missing, columns=available, mapping=mapping
+        )
+        raise StepSchemaError([problem])
     return sources
 
 
-def _check_dtypes(
+def check_dtypes(
     features: Schema, sources: list[str], inputs: Schema, ctx: StepContext
 ) -> None:
     dtypes = {c.name: c.dtype for c in inputs}
@@ -115,11 +143,15 @@ def _check_dtypes(
     for feature, source in zip(features, sources, strict=True):
         produced = dtypes[source]
         if not fits(produced, feature.dtype):
-            message = (
-                f"feature {feature.name!r} needs {feature.dtype}, "
-                f"column {source!r} is {produced}"
+            problem = ctx.problem(
+                "dtype_mismatch",
+                via=source,
+                feature=feature.name,
+                column=source,
+                expected=feature.dtype,
+                actual=produced,
             )
-            problems.append(ctx.problem("dtype_mismatch", message, source))
+            problems.append(problem)
     if problems:
         raise StepSchemaError(problems)
 

@@ -9,6 +9,9 @@ from catena.errors import StepError
 from catena.schema import Schema
 from catena.steps.context import StepContext
 
+#: Bump when a change to this module can change an output: old outputs are
+#: then computed again instead of reused (the version is in every cache key).
+CODE_VERSION = 1
 TITLE = "Output"
 DESCRIPTION = "What the chain returns: its input, or the listed columns of it."
 
@@ -28,7 +31,7 @@ def output_schema(params: Params, inputs: Schema, ctx: StepContext) -> Schema:
     by_name = {c.name: c for c in inputs}
     missing = [n for n in params.columns if n not in by_name]
     if missing:
-        raise ctx.missing("output columns not in its input", missing)
+        raise ctx.missing("output columns not in its input", missing, used_by="columns")
     return tuple(by_name[n] for n in params.columns)
 
 

@@ -16,11 +16,14 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
-from catena import arith
 from catena.errors import StepError, StepSchemaError
+from catena.expression import ARITH, names
 from catena.schema import NUMPY_DTYPES, Column, Dtype, Schema, fits
 from catena.steps.context import StepContext
 
+#: Bump when a change to this module can change an output: old outputs are
+#: then computed again instead of reused (the version is in every cache key).
+CODE_VERSION = 1
 TITLE = "Transform"
 DESCRIPTION = "Select, rename, drop, cast, fill, one-hot or compute columns."
 
@@ -38,19 +41,21 @@ class _Op(BaseModel):
         raise NotImplementedError
 
 
-def _require(inputs: Schema, wanted: list[str], ctx: StepContext, what: str) -> None:
+def _require(
+    inputs: Schema, wanted: list[str], ctx: StepContext, what: str, used_by: str
+) -> None:
     present = {c.name for c in inputs}
     missing = [n for n in wanted if n not in present]
     if missing:
-        raise ctx.missing(what, missing)
+        raise ctx.missing(what, missing, used_by=used_by)
 
 
 def _unique(schema: Schema, ctx: StepContext) -> Schema:
     seen = [c.name for c in schema]
     dupes = sorted({n for n in seen if seen.count(n) > 1})
     if dupes:
-        message = f"would produce duplicate columns: {', '.join(dupes)}"
-        raise StepSchemaError([ctx.problem("duplicate_columns", message)])
+        problem = ctx.problem("duplicate_columns", variant="transform", columns=dupes)
+        raise StepSchemaError([problem])
     return schema
 
 
@@ -61,7 +66,7 @@ class SelectOp(_Op):
     columns: list[str] = Field(min_length=1)
 
     def output_schema(self, inputs: Schema, ctx: StepContext) -> Schema:
-        _require(inputs, self.columns, ctx, "select names unknown columns")
+        _require(inputs, self.columns, ctx, "select names unknown columns", "select")
         by_name = {c.name: c for c in inputs}
         return _unique(tuple(by_name[n] for n in self.columns), ctx)
 
@@ -76,7 +81,9 @@ class RenameOp(_Op):
     mapping: dict[str, str]
 
     def output_schema(self, inputs: Schema, ctx: StepContext) -> Schema:
-        _require(inputs, list(self.mapping), ctx, "rename names unknown columns")
+        _require(
+            inputs, list(self.mapping), ctx, "rename names unknown columns", "rename"
+        )
         renamed = tuple(
             Column(self.mapping.get(c.name, c.name), c.dtype) for c in inputs
         )
@@ -93,7 +100,7 @@ class DropOp(_Op):
     columns: list[str] = Field(min_length=1)
 
     def output_schema(self, inputs: Schema, ctx: StepContext) -> Schema:
-        _require(inputs, self.columns, ctx, "drop names unknown columns")
+        _require(inputs, self.columns, ctx, "drop names unknown columns", "drop")
         return tuple(c for c in inputs if c.name not in self.columns)
 
     def apply(self, df: pd.DataFrame) -> pd.DataFrame:
@@ -107,7 +114,7 @@ class CastOp(_Op):
     columns: dict[str, Dtype] = Field(min_length=1)
 
     def output_schema(self, inputs: Schema, ctx: StepContext) -> Schema:
-        _require(inputs, list(self.columns), ctx, "cast names unknown columns")
+        _require(inputs, list(self.columns), ctx, "cast names unknown columns", "cast")
         return tuple(Column(c.name, self.columns.get(c.name, c.dtype)) for c in inputs)
 
     def apply(self, df: pd.DataFrame) -> pd.DataFrame:
@@ -129,14 +136,19 @@ class FillOp(_Op):
     columns: dict[str, Scalar] = Field(min_length=1)
 
     def output_schema(self, inputs: Schema, ctx: StepContext) -> Schema:
-        _require(inputs, list(self.columns), ctx, "fill names unknown columns")
+        _require(inputs, list(self.columns), ctx, "fill names unknown columns", "fill")
         for column in inputs:
             value = self.columns.get(column.name)
             if value is not None and not fits(_scalar_dtype(value), column.dtype):
-                message = f"fill value {value!r} does not fit {column.dtype} column"
-                raise StepSchemaError(
-                    [ctx.problem("bad_value", f"{message} {column.name!r}")]
+                problem = ctx.problem(
+                    "bad_value",
+                    variant="fill",
+                    param="fill",
+                    column=column.name,
+                    value=value,
+                    expected=column.dtype,
                 )
+                raise StepSchemaError([problem])
         return inputs
 
     def apply(self, df: pd.DataFrame) -> pd.DataFrame:
@@ -154,7 +166,7 @@ class OneHotOp(_Op):
         return [f"{self.column}={cat}" for cat in self.categories]
 
     def output_schema(self, inputs: Schema, ctx: StepContext) -> Schema:
-        _require(inputs, [self.column], ctx, "onehot names an unknown column")
+        _require(inputs, [self.column], ctx, "onehot names an unknown column", "onehot")
         kept = tuple(c for c in inputs if c.name != self.column)
         return _unique(kept + tuple(Column(n, "float") for n in self.names()), ctx)
 
@@ -177,31 +189,36 @@ class ArithOp(_Op):
     @field_validator("expr")
     @classmethod
     def _parses(cls, value: str) -> str:
-        arith.parse(value)
+        ARITH.parse(value)
         return value
 
     def model_post_init(self, context: Any, /) -> None:
-        self._tree = arith.parse(self.expr)
+        self._tree = ARITH.parse(self.expr)
 
     def output_schema(self, inputs: Schema, ctx: StepContext) -> Schema:
-        used = arith.columns(self._tree)
-        _require(inputs, used, ctx, f"expression {self.expr!r} uses unknown columns")
+        used = names(self._tree)
+        what = f"expression {self.expr!r} uses unknown columns"
+        _require(inputs, used, ctx, what, "arith")
         for column in inputs:
             if column.name in used and column.dtype not in _NUMERIC:
-                message = f"expression uses {column.dtype} column {column.name!r}"
-                raise StepSchemaError(
-                    [ctx.problem("dtype_mismatch", message, column.name)]
+                problem = ctx.problem(
+                    "dtype_mismatch",
+                    variant="expression",
+                    via=column.name,
+                    feature=None,
+                    column=column.name,
+                    expected="numeric",
+                    actual=column.dtype,
                 )
+                raise StepSchemaError([problem])
         result = Column(self.name, "float")
         if any(c.name == self.name for c in inputs):
             return tuple(result if c.name == self.name else c for c in inputs)
         return (*inputs, result)
 
     def apply(self, df: pd.DataFrame) -> pd.DataFrame:
-        values = {
-            n: df[n].to_numpy(dtype=np.float64) for n in arith.columns(self._tree)
-        }
-        result = arith.evaluate(self._tree, values)
+        values = {n: df[n].to_numpy(dtype=np.float64) for n in names(self._tree)}
+        result = ARITH.evaluate(self._tree, values)
         out = df.copy(deep=False)
         out[self.name] = np.broadcast_to(np.asarray(result, dtype=np.float64), len(df))
         return out

@@ -1,8 +1,7 @@
 import { memo } from "react";
 import { BaseEdge, EdgeLabelRenderer, getBezierPath } from "@xyflow/react";
 import { decorations, useEdgeProblems } from "./store.js";
-
-const FIXABLE = new Set(["missing_features", "dtype_mismatch", "feature_count"]);
+import { FIXABLE, edgeText } from "./validation/problems.js";
 
 function CheckedEdge({ id, source, target, sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, selected, markerEnd }) {
   const problems = useEdgeProblems(id);
@@ -26,7 +25,7 @@ function CheckedEdge({ id, source, target, sourceX, sourceY, targetX, targetY, s
             style={{ transform: `translate(-50%, -50%) translate(${labelX}px, ${labelY}px)` }}
           >
             <span className="edge-problem-text" title={problems.map((p) => p.message).join("\n")}>
-              ⚠ {problems.map((p) => p.message.replace(/^node '[^']*': /, "")).join("; ")}
+              ⚠ {problems.map(edgeText).join("; ")}
             </span>
             {fixable && (
               <button

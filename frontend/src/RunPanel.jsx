@@ -1,31 +1,6 @@
 // Runs from the editor: pick a data set, start, follow node statuses, open outputs.
 import { useMemo } from "react";
 
-export const TERMINAL = new Set(["succeeded", "failed", "cancelled", "done", "error"]);
-
-// {node_id: {...}} whatever the API's shape (a list of rows or a mapping).
-export function nodeMap(data) {
-  const nodes = (data && (data.nodes || data.node_results || data.results)) || [];
-  const out = {};
-  if (Array.isArray(nodes)) {
-    for (const n of nodes) out[n.node_id || n.node || n.id] = n;
-    return out;
-  }
-  // The status endpoint maps node id -> status string.
-  for (const [id, value] of Object.entries(nodes)) out[id] = typeof value === "string" ? { status: value } : value;
-  return out;
-}
-
-export function progressOf(data, nodes) {
-  if (data && typeof data.progress === "number") return data.progress <= 1 ? data.progress : data.progress / 100;
-  if (data && TERMINAL.has(data.status)) return 1;
-  if (data && typeof data.done === "number" && data.total) return data.done / data.total;
-  const list = Object.values(nodes);
-  if (!list.length) return 0;
-  const finished = list.filter((n) => ["done", "reused", "failed", "skipped", "succeeded"].includes(n.status)).length;
-  return finished / list.length;
-}
-
 function previewOf(node) {
   const p = node && (node.preview || node.output_preview);
   if (!p) return null;

@@ -14,6 +14,8 @@ function summary(kind, params) {
       return `${params.model || "(no model)"} ${versionLabel(params.version)}${
         params.method && params.method !== "predict" ? ` · ${params.method}` : ""
       }`;
+    case "chain":
+      return `${params.chain || "(no chain)"} ${versionLabel(params.version ?? "@live")}`;
     case "input":
       return `${(params.schema || []).length} columns`;
     case "transform":

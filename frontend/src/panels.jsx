@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from "react";
 import { versionLabel } from "./StepNode.jsx";
+import { problemLinks } from "./validation/problems.js";
 
 export const DRAG_TYPE = "application/x-catena-step";
 
@@ -7,6 +8,31 @@ function aliasList(model) {
   const aliases = model.aliases || {};
   if (Array.isArray(aliases)) return aliases.map((a) => ({ name: a.name || a.alias, version: a.version }));
   return Object.entries(aliases).map(([name, version]) => ({ name, version }));
+}
+
+function paletteKey(spec) {
+  if (spec.kind === "model") return `model:${spec.model}${spec.version === "@latest" ? "" : `:${spec.version}`}`;
+  if (spec.kind === "chain") return `chain:${spec.chain}${spec.version === "@live" ? "" : `:${spec.version}`}`;
+  return spec.kind;
+}
+
+function chainSpec(c) {
+  return { kind: "chain", chain: c.name, version: c.live ? "@live" : c.latest };
+}
+
+function ChainsSection({ chains, onAdd, readOnly, q }) {
+  return (
+    <>
+      <h3>Chains</h3>
+      {chains.length === 0 && <p className="muted small">{q ? "No chain matches." : "No saved chain yet."}</p>}
+      <ul className="palette-list" aria-label="Saved chains">
+        {chains.map((c) => (
+          <PaletteItem key={c.name} spec={chainSpec(c)} title={c.name} onAdd={onAdd} disabled={readOnly}
+            detail={[`v${[...(c.versions || [])].reverse().join(", v")}`, c.live ? `@live→v${c.live}` : "no live version"].join(" · ")} />
+        ))}
+      </ul>
+    </>
+  );
 }
 
 function PaletteItem({ spec, title, detail, onAdd, disabled }) {
@@ -17,8 +43,8 @@ function PaletteItem({ spec, title, detail, onAdd, disabled }) {
         className="palette-item"
         draggable={!disabled}
         disabled={disabled}
-        data-palette={spec.kind === "model" ? `model:${spec.model}${spec.version === "@latest" ? "" : `:${spec.version}`}` : spec.kind}
-        aria-label={`Add ${title}${spec.kind === "model" ? " model" : " step"} (drag onto the canvas, or press Enter)`}
+        data-palette={paletteKey(spec)}
+        aria-label={`Add ${title}${{ model: " model", chain: " chain" }[spec.kind] || " step"} (drag onto the canvas, or press Enter)`}
         onDragStart={(e) => {
           e.dataTransfer.setData(DRAG_TYPE, JSON.stringify(spec));
           e.dataTransfer.effectAllowed = "copy";
@@ -35,7 +61,7 @@ function PaletteItem({ spec, title, detail, onAdd, disabled }) {
 export function Palette({ palette, onAdd, readOnly, searchRef }) {
   const [query, setQuery] = useState("");
   const q = query.trim().toLowerCase();
-  const kinds = (palette.kinds || []).filter((k) => k.kind !== "model");
+  const kinds = (palette.kinds || []).filter((k) => k.kind !== "model" && k.kind !== "chain");
   const hit = (...texts) => !q || texts.some((t) => String(t || "").toLowerCase().includes(q));
   const models = (palette.models || []).filter((m) =>
     hit(m.name, m.title, m.description, ...aliasList(m).map((a) => a.name)),
@@ -77,6 +103,7 @@ export function Palette({ palette, onAdd, readOnly, searchRef }) {
           );
         })}
       </ul>
+      <ChainsSection chains={(palette.chains || []).filter((c) => hit(c.name, c.title))} onAdd={onAdd} readOnly={readOnly} q={q} />
     </aside>
   );
 }
@@ -99,6 +126,9 @@ export function ProblemsPanel({ problems, validating, onPick }) {
                 <span className="problem-where">{p.edge ? `${p.edge[0]} → ${p.edge[1]}` : p.node || "chain"}</span>
                 <span className="problem-message">{p.message}</span>
               </button>
+              {problemLinks(p).map((link) => (
+                <a key={link.href + link.label} className="problem-link small" href={link.href} target="_blank" rel="noreferrer">{link.label}</a>
+              ))}
             </li>
           ))}
         </ul>

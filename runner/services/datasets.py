@@ -8,13 +8,13 @@ from typing import Any
 
 import pandas as pd
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 
 from catena.keys import data_hash
 from runner.models import Artifact, Dataset
-from runner.services.artifacts import artifact_put
+from runner.store import artifact_put
 
 MAX_COLUMNS = 2000
 
@@ -130,7 +130,12 @@ def data_artifact_ensure(*, df: pd.DataFrame) -> Artifact:
 
 
 def dataset_create(
-    *, name: str, file: UploadedFile, owner: Any, description: str = ""
+    *,
+    name: str,
+    file: UploadedFile,
+    owner: Any,
+    description: str = "",
+    target: str = "",
 ) -> Dataset:
     """Parse and store an uploaded CSV or Parquet file as a data set."""
     file_name = file.name or "upload"
@@ -140,6 +145,7 @@ def dataset_create(
         raise ValidationError({"file": f"{file_name} is larger than {limit} MB."})
     name = _name_free_check(owner=owner, name=name or file_name.rsplit(".", 1)[0])
     df = table_read(data=file.read(), fmt=fmt, name=file_name)
+    target_check(target=target, columns=[str(c) for c in df.columns])
     artifact = data_artifact_ensure(df=df)
     return _dataset_save(
         name=name,
@@ -149,6 +155,7 @@ def dataset_create(
         original_name=file_name,
         fmt=fmt,
         size=file.size or 0,
+        target=target,
     )
 
 
@@ -162,6 +169,7 @@ def _dataset_save(
     original_name: str,
     fmt: str,
     size: int,
+    target: str = "",
 ) -> Dataset:
     name = _name_free_check(owner=owner, name=name)
     dataset = Dataset(
@@ -172,6 +180,9 @@ def _dataset_save(
         original_name=original_name[:255],
         format=fmt,
         size=size,
+        # The stored file's hash, taken from its bytes when they were written.
+        sha256=artifact.sha256,
+        target=target,
     )
     dataset.full_clean(validate_constraints=False)
     try:
@@ -195,11 +206,17 @@ def _name_taken(name: str) -> ValidationError:
 
 
 def dataset_create_from_frame(
-    *, name: str, df: pd.DataFrame, owner: Any, description: str = ""
+    *,
+    name: str,
+    df: pd.DataFrame,
+    owner: Any,
+    description: str = "",
+    target: str = "",
 ) -> Dataset:
     """Store a table built in code (demo data, tests) as a data set."""
     name = _name_free_check(owner=owner, name=name)
     df = table_check(df=df, name=name)
+    target_check(target=target, columns=[str(c) for c in df.columns])
     artifact = data_artifact_ensure(df=df)
     return _dataset_save(
         name=name,
@@ -209,4 +226,30 @@ def dataset_create_from_frame(
         original_name=f"{name}.parquet",
         fmt=Dataset.Format.PARQUET,
         size=artifact.size,
+        target=target,
     )
+
+
+def target_check(*, target: str, columns: list[str]) -> None:
+    """A target names one of the table's columns (or is empty: unlabelled)."""
+    if target and target not in columns:
+        shown = ", ".join(columns[:20]) + (", ..." if len(columns) > 20 else "")
+        raise ValidationError(
+            {"target": f"The table has no column {target!r}; its columns: {shown}."}
+        )
+
+
+@transaction.atomic
+def dataset_target_set(*, dataset: Dataset, target: str, user: Any) -> Dataset:
+    """Name (or clear, with "") the column runs on the data set are scored against.
+
+    Runs started before keep the target they started with.
+    """
+    if dataset.owner_id != user.id and not user.is_staff:
+        raise PermissionDenied("Only the data set's owner may change its target.")
+    columns = [str(column[0]) for column in dataset.artifact.schema]
+    target_check(target=target, columns=columns)
+    dataset.target = target
+    dataset.full_clean(validate_constraints=False)
+    dataset.save(update_fields=["target"])
+    return dataset

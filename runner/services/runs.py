@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import networkx as nx
@@ -11,15 +11,30 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from catena.graph import Graph
-from catena.keys import node_keys
-from catena.problems import Problem
-from catena.validation import check
+from builder.selectors import chain_can_edit
+from catena.chains import expand
+from catena.graph import Graph, canonical_hash, load
+from catena.guards import target_problems
+from catena.keys import lineage_keys, node_keys
+from catena.resolving import Resolver
+from catena.validation import check, rows_problems
 from config.exceptions import CatenaAppError
-from runner import execute
+from runner import claims, compute, environment
 from runner.models import Artifact, Dataset, NodeResult, Run
-from runner.services.artifacts import artifact_file_exists, artifact_forget
+from runner.services.artifacts import artifact_forget
+from runner.services.chainsteps import chain_notes, kept
 from runner.services.datasets import data_artifact_ensure, table_from_rows
+from runner.services.reuse import reuse_notes
+from runner.services.submission_checks import (
+    columns_check,
+    guard_notes,
+    needed_nodes,
+    problems_raise,
+    row_count,
+    rows_check,
+    wanted_columns,
+)
+from runner.store import artifact_intact
 
 Status = NodeResult.Status
 
@@ -33,22 +48,61 @@ def run_start(
     reuse_from: Run | None = None,
     until: str = "",
     reuse: bool = True,
+    idempotency_key: str = "",
+    request_hash: str = "",
+    received_at: datetime | None = None,
+    document: dict[str, Any] | None = None,
+    continues: Run | None = None,
+    resolver: Resolver | None = None,
 ) -> Run:
     """Write the run and its PENDING node results, then queue the ready nodes.
 
     Aliases are resolved here and the exact versions recorded; every node's
     cache key is computed here, and a node whose key is stored (file present)
-    is marked reused at once.
+    is marked reused at once. ``received_at`` is when the request arrived (the
+    run's clock starts then); without it, now. ``document`` runs a document
+    derived from the chain version (an experiment's variant) in its place;
+    ``resolver`` lets several submissions share their model lookups.
     """
-    graph = execute.chain_graph(chain_version.id)
-    needed = _needed(graph, until)
-    report = check(graph, execute.resolver())
-    _raise_errors(report.problems, needed)
-    source = _input(
-        dataset=dataset, rows=rows, reuse_from=reuse_from, wanted=_wanted(graph, needed)
+    received_at = received_at or timezone.now()
+    rows_check(rows)
+    graph = (
+        compute.chain_graph(chain_version.id) if document is None else load(document)
     )
-    keys = node_keys(graph, report.resolved, source.key, needed)
+    resolver = resolver or compute.resolver()
+    report = check(graph, resolver, chain=chain_version.chain.name)
+    problems_raise(report.problems, needed_nodes(graph, until))
+    labelled = dataset or (reuse_from.dataset if reuse_from is not None else None)
+    target = labelled.target if labelled is not None else ""
+    leaks = target_problems(graph, report.schemas, report.resolved, target)
+    flat = expand(graph, report.resolved, report.chains)
+    graph, needed = flat.graph, needed_nodes(flat.graph, until)
+    problems_raise(
+        rows_problems(graph, row_count(dataset, rows, reuse_from), needed), None
+    )
+    source = _input(
+        dataset=dataset,
+        rows=rows,
+        reuse_from=reuse_from,
+        wanted=wanted_columns(graph, needed),
+    )
+    fingerprint = environment.environment_fingerprint()
+    args = (graph, flat.resolved, source.key, needed)
+    keys = node_keys(*args, environment=fingerprint, chains=flat.chains)
+    lineage = lineage_keys(*args, chains=flat.chains)
     stored = _stored(list(keys.values())) if reuse else {}
+    notes = (
+        reuse_notes(graph=graph, keys=keys, lineage=lineage, stored=stored)
+        if reuse
+        else {}
+    )
+    notes = chain_notes(
+        chain_version=chain_version,
+        chains=flat.chains,
+        problems=report.problems,
+        notes=notes,
+    )
+    notes = guard_notes(notes, report.problems + leaks)
     return _run_create(
         chain_version=chain_version,
         user=user,
@@ -56,36 +110,18 @@ def run_start(
         source=source,
         graph=graph,
         keys=keys,
-        resolved=report.resolved,
+        lineage=lineage,
+        notes=notes,
+        resolved=flat.resolved,
+        chains={n: list(c.ref) for n, c in flat.chains.items() if kept(n, keys)},
         stored=stored,
         until=until,
         reuse=reuse,
         reuse_from=reuse_from,
+        idempotency=(idempotency_key, request_hash),
+        received_at=received_at,
+        own=(document, continues),
     )
-
-
-def _needed(graph: Graph, until: str) -> set[str] | None:
-    if not until:
-        return None
-    if until not in graph.nodes:
-        raise CatenaAppError(
-            f"The chain has no node {until!r} to run until.", {"node": until}
-        )
-    return {until} | set(nx.ancestors(graph.dag, until))
-
-
-def _raise_errors(problems: list[Problem], needed: set[str] | None) -> None:
-    errors = [
-        p
-        for p in problems
-        if p.severity == "error"
-        and (needed is None or p.node is None or p.node in needed)
-    ]
-    if errors:
-        raise CatenaAppError(
-            f"The chain cannot run: {errors[0].message}",
-            {"problems": [p.as_dict() for p in errors]},
-        )
 
 
 def _input(
@@ -104,40 +140,26 @@ def _input(
     if reuse_from is not None:
         stored = reuse_from.input
     if stored is not None:
-        _columns_check(wanted, {column[0] for column in stored.schema})
+        columns_check(wanted, {column[0] for column in stored.schema})
         return stored
     df = table_from_rows(rows=rows or [])
-    _columns_check(wanted, set(df.columns))
+    columns_check(wanted, set(df.columns))
     return data_artifact_ensure(df=df)
-
-
-def _wanted(graph: Graph, needed: set[str] | None) -> set[str]:
-    """The columns the run's input nodes declare."""
-    return {
-        column[0]
-        for node in graph.nodes.values()
-        if node.kind == "input" and (needed is None or node.id in needed)
-        for column in node.raw.get("schema", [])
-    }
-
-
-def _columns_check(wanted: set[str], present: set[str]) -> None:
-    """Refuse an input that lacks a declared column before anything is written."""
-    missing = sorted(wanted - present)
-    if missing:
-        names = ", ".join(missing)
-        raise CatenaAppError(
-            f"The input lacks columns the chain's input declares: {names}.",
-            {"missing": missing},
-        )
 
 
 def _stored(keys: list[str]) -> dict[str, Artifact]:
     found = Artifact.objects.filter(key__in=keys)
-    return {a.key: a for a in found if artifact_file_exists(a)}
+    return {a.key: a for a in found if artifact_intact(a)}
 
 
-_RELATED = ["chain_version", "started_by", "dataset", "input", "reused_from"]
+_RELATED = [
+    "chain_version",
+    "started_by",
+    "dataset",
+    "input",
+    "reused_from",
+    "continues",
+]
 
 
 @transaction.atomic
@@ -149,13 +171,20 @@ def _run_create(
     source: Artifact,
     graph: Graph,
     keys: dict[str, str],
+    lineage: dict[str, str],
+    notes: dict[str, str],
     resolved: dict[str, Any],
+    chains: dict[str, list[Any]],
     stored: dict[str, Artifact],
     until: str,
     reuse: bool,
     reuse_from: Run | None,
+    idempotency: tuple[str, str],
+    received_at: datetime,
+    own: tuple[dict[str, Any] | None, Run | None] = (None, None),
 ) -> Run:
     run = Run(
+        received_at=received_at,
         chain_version=chain_version,
         started_by=user,
         dataset=dataset,
@@ -164,19 +193,41 @@ def _run_create(
         until=until,
         reuse=reuse,
         reused_from=reuse_from,
-        resolved={n: list(m.ref) for n, m in resolved.items() if n in keys},
+        target=dataset.target if dataset is not None else "",
+        evaluation={"status": "pending"} if dataset and dataset.target else {},
+        resolved={n: list(m.ref) for n, m in resolved.items() if kept(n, keys)},
+        chains=chains,
         deadline=timezone.now() + timedelta(seconds=settings.CATENA_RUN_MAX_SECONDS),
+        idempotency_key=idempotency[0],
+        request_hash=idempotency[1],
+        document=own[0],
+        document_hash=canonical_hash(own[0]) if own[0] is not None else "",
+        continues=own[1],
     )
     # The related rows were just read; the database enforces the foreign keys
-    # (four existence queries saved on every submission).
-    run.full_clean(exclude=_RELATED)
+    # (four existence queries saved on every submission) and the one run per
+    # idempotency key (an IntegrityError for a concurrent twin, see run_submit).
+    run.full_clean(exclude=[*_RELATED, "idempotency_key"])
     run.save()
-    NodeResult.objects.bulk_create(
+    results = [
         _node_result(run, graph, node, position, key, resolved, stored)
         for position, (node, key) in enumerate(keys.items())
-    )
+    ]
+    for result in results:
+        result.lineage_key = lineage[result.node_id]
+        result.note = notes.get(result.node_id, "")
+    NodeResult.objects.bulk_create(results)
+    _submitted(run)
     _hand_on(run)
     return run
+
+
+def _submitted(run: Run) -> None:
+    """The submission's own work is done: ``created`` is now, queueing starts."""
+    run.created = timezone.now()
+    run.submit_seconds = (run.created - run.since).total_seconds()
+    fields = {"created": run.created, "submit_seconds": run.submit_seconds}
+    Run.objects.filter(id=run.id).update(**fields)
 
 
 def _node_result(
@@ -212,18 +263,17 @@ def _node_result(
 
 
 def _hand_on(run: Run) -> None:
-    claimed, _, statuses = execute.hand_on(run.id, run.chain_version_id)
+    claimed, _, statuses = claims.hand_on(run.id, run.chain_version_id)
     if not claimed:
-        execute.run_finish_if_done(run.id, statuses)
+        claims.run_finish_if_done(run.id, statuses)
 
 
 def run_can_change(*, run: Run, user: Any) -> bool:
-    """Who started it, who owns the chain, and staff may cancel, retry, forget."""
-    return bool(
-        user.is_staff
-        or run.started_by_id == user.id
-        or run.chain_version.chain.owner_id == user.id
-    )
+    """Who started it, the chain's owner and team, and staff may cancel, retry,
+    forget."""
+    if run.started_by_id == user.id:
+        return True
+    return chain_can_edit(chain=run.chain_version.chain, user=user)
 
 
 def _change_check(run: Run, user: Any) -> None:
@@ -234,7 +284,7 @@ def _change_check(run: Run, user: Any) -> None:
 def run_cancel(*, run: Run, user: Any) -> Run:
     """Stop an active run: queued and pending nodes will not run."""
     _change_check(run, user)
-    if not execute.run_stop(run_id=run.id, status=Run.Status.CANCELLED):
+    if not claims.run_stop(run_id=run.id, status=Run.Status.CANCELLED):
         raise CatenaAppError(
             f"Run {run.id} is {run.status}; only a queued or running run can be "
             "cancelled.",
@@ -300,16 +350,14 @@ def run_retry(*, run: Run, user: Any) -> Run:
 
 def _upstream_lost(run: Run, again: set[str]) -> list[int]:
     """Ids of the done nodes upstream of ``again`` whose stored output is gone."""
-    graph = execute.chain_graph(run.chain_version_id)
+    graph = compute.run_graph(run.id)
     upstream: set[str] = set()
     for node in again:
         upstream |= nx.ancestors(graph.dag, node)
     done = NodeResult.objects.filter(
         run=run, node_id__in=upstream - again, status__in=NodeResult.DONE
     ).select_related("artifact")
-    return [
-        r.id for r in done if r.artifact is None or not artifact_file_exists(r.artifact)
-    ]
+    return [r.id for r in done if r.artifact is None or not artifact_intact(r.artifact)]
 
 
 def node_output_forget(*, node_result: NodeResult, user: Any) -> list[str]:
@@ -326,4 +374,4 @@ def node_output_forget(*, node_result: NodeResult, user: Any) -> list[str]:
             "Wait until the run has finished before forgetting its outputs.",
             {"node": node_result.node_id},
         )
-    return artifact_forget(artifact=node_result.artifact)
+    return artifact_forget(artifact=node_result.artifact, user=user)

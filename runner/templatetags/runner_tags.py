@@ -50,3 +50,9 @@ def preview_rows(preview: dict[str, Any]) -> list[tuple[Any, list[Any]]]:
     rows = preview.get("rows", [])
     index = preview.get("index") or list(range(len(rows)))
     return list(zip(index, rows, strict=False))
+
+
+@register.filter
+def get_item(mapping: dict[str, Any], key: str) -> Any:
+    """``mapping[key]``, or None: a metric a variant has no value for."""
+    return mapping.get(key) if isinstance(mapping, dict) else None

@@ -1,6 +1,6 @@
 // Live status of a run page: polls the cheap status endpoint about once a second
 // while the run is active, recolours the graph's nodes, moves the progress bar,
-// and reloads the page once when the run ends (to show outputs and errors).
+// and reloads the page once when the run ends (to show outputs, errors and metrics).
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -40,7 +40,8 @@
       .then(function (status) {
         if (!status) { setTimeout(poll, 3000); return; }
         paint(status);
-        if (status.active) setTimeout(poll, 1000);
+        // A labelled run is scored after its last node: wait for the metrics too.
+        if (status.active || (status.scoring && status.status === "succeeded")) setTimeout(poll, 1000);
         else window.location.reload();
       })
       .catch(function () { setTimeout(poll, 3000); });

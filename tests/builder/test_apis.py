@@ -3,10 +3,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.services import api_token_create
 from builder.models import Chain, ChainDraft, ChainVersion
+from catena import problems
+from catena.problems import CODES
 from tests.builder import files
 
 
@@ -77,14 +79,15 @@ def test_a_teammate_may_read_but_not_save(teammate_api, chain, saved):
 
 def test_anonymous_requests_are_refused(chain):
     response = APIClient().get("/api/chains/")
-    assert response.status_code in (401, 403)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
     assert "message" in response.json()
 
 
 def test_a_token_authenticates_scripts(owner, chain):
-    token = Token.objects.create(user=owner)
+    key = api_token_create(user=owner).key
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert client.get("/api/chains/sales/").status_code == 200
 
 
@@ -176,3 +179,37 @@ def test_an_overlong_chain_description_is_a_400_and_stores_nothing(api):
     assert response.status_code == 400
     assert "description" in response.json()["extra"]["fields"]
     assert Chain.objects.count() == 0
+
+
+def test_the_openapi_schema_lists_every_problem_code_with_its_fields(api):
+    response = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    components = json.loads(response.content)["components"]["schemas"]
+
+    problems = components["ValidateOutput"]["properties"]["problems"]
+    variants = components["Problem"]["discriminator"]["mapping"]
+    assert problems["items"]["$ref"] == "#/components/schemas/Problem"
+    assert set(variants) == set(CODES)
+    data = components["ProblemMissingFeaturesData"]["properties"]
+    assert set(data) == {"features", "columns", "mapping"}
+    dtype = components["ProblemDtypeMismatchData"]["properties"]
+    assert set(dtype) == {"feature", "column", "expected", "actual"}
+
+
+def test_validate_answers_problem_fields_when_every_message_is_reworded(
+    api, ridge, monkeypatch
+):
+    monkeypatch.setattr(problems, "MESSAGES", dict.fromkeys(problems.MESSAGES, "?!"))
+    doc = files.linear()
+    doc["nodes"][0] = files.inp(price="float", size="str")
+
+    response = post_json(api, "/api/validate", {"document": doc})
+
+    (problem,) = response.json()["problems"]
+    assert problem == {
+        "code": "missing_features",
+        "message": "?!",
+        "node": "ridge",
+        "edge": ["in", "ridge"],
+        "severity": "error",
+        "data": {"features": ["area"], "columns": ["price", "size"], "mapping": {}},
+    }

@@ -308,3 +308,72 @@ def test_a_manifest_with_nan_or_infinity_is_refused(api, saved, constant):
         ChainVersion.objects.count(),
         registry_rows(),
     ) == before
+
+
+def test_a_bundle_with_two_manifests_is_refused(api, saved, media_root):
+    data = zip_of(api)
+    wipe(media_root)
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as source,
+        zipfile.ZipFile(out, "w") as target,
+    ):
+        for name in source.namelist():
+            target.writestr(name, source.read(name))
+        with pytest.warns(UserWarning, match="Duplicate name"):
+            target.writestr("manifest.json", b'{"format": "other"}')
+    response = upload(api, out.getvalue())
+    assert response.status_code == 400
+    assert "'manifest.json' more than once" in response.json()["message"]
+    assert response.json()["extra"]["limit"] == "duplicate_member"
+    assert registry_rows() == (0, 0)
+    assert Chain.objects.count() == 0
+
+
+def test_a_manifest_pointing_many_entries_at_one_member_is_refused(
+    api, saved, media_root
+):
+    data = zip_of(api)
+    wipe(media_root)
+
+    def amplify(members):
+        manifest = json.loads(members["manifest.json"])
+        entry = manifest["models"][0]
+        manifest["models"] = [
+            {**entry, "version": n, "references": {f"n{n}": n}} for n in range(1, 21)
+        ]
+        members["manifest.json"] = json.dumps(manifest).encode()
+        return members
+
+    response = upload(api, rezip(data, amplify))
+    assert response.status_code == 400
+    assert (
+        "each file of a bundle belongs to one model version"
+        in (response.json()["message"])
+    )
+    assert registry_rows() == (0, 0)
+    assert Chain.objects.count() == 0
+    assert stored_files(media_root) == []
+
+
+def test_a_bundle_of_200000_entries_is_refused_before_its_directory_is_parsed(
+    api, saved
+):
+    import tracemalloc
+
+    from builder import bundle
+    from config.exceptions import CatenaAppError
+    from tests.registry import hostile
+
+    data = hostile.zip_with_entries(200_000)
+    tracemalloc.start()
+    with pytest.raises(CatenaAppError, match="200,000 files; the limit is 2,000"):
+        bundle.bundle_open(io.BytesIO(data))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 4 * 1024 * 1024
+    before = (Chain.objects.count(), registry_rows())
+    response = upload(api, data, "?name=other")
+    assert response.status_code == 400
+    assert response.json()["extra"]["limit"] == "members"
+    assert (Chain.objects.count(), registry_rows()) == before

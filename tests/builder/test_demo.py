@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from builder.demo import demo_chains_install
 from builder.models import Chain, ChainVersion
 from builder.validation import chain_validate
@@ -9,15 +11,16 @@ from registry.demo import demo_models_install
 def test_demo_chains_are_saved_valid_once(staff):
     demo_models_install(user=staff)
     summary = demo_chains_install(user=staff)
-    assert summary == "Demo chains: saved sales-stacked, iris-vote."
+    assert summary == "Demo chains: saved sales-stacked, sales-optimize, iris-vote."
     assert sorted(Chain.objects.values_list("name", flat=True)) == [
         "iris-vote",
+        "sales-optimize",
         "sales-stacked",
     ]
     for version in ChainVersion.objects.all():
         assert chain_validate(version.document)[0] == []
     assert "nothing changed" in demo_chains_install(user=staff)
-    assert ChainVersion.objects.count() == 2
+    assert ChainVersion.objects.count() == 3
 
 
 def test_demo_chains_wait_for_the_demo_models(staff):
@@ -25,8 +28,9 @@ def test_demo_chains_wait_for_the_demo_models(staff):
     assert Chain.objects.count() == 0
 
 
+@pytest.mark.parametrize("name", ["sales-stacked", "sales-optimize"])
 def test_the_demo_sales_chain_round_trips_through_a_wiped_site(
-    staff, staff_api, media_root
+    staff, staff_api, media_root, name
 ):
     import io
 
@@ -37,8 +41,8 @@ def test_the_demo_sales_chain_round_trips_through_a_wiped_site(
 
     demo_models_install(user=staff)
     demo_chains_install(user=staff)
-    original = ChainVersion.objects.get(chain__name="sales-stacked")
-    response = staff_api.get("/api/chains/sales-stacked/versions/1/export?bundle=zip")
+    original = ChainVersion.objects.get(chain__name=name)
+    response = staff_api.get(f"/api/chains/{name}/versions/1/export?bundle=zip")
     data = b"".join(response.streaming_content)
     wipe(media_root)
 
@@ -56,7 +60,7 @@ def test_the_demo_sales_chain_round_trips_through_a_wiped_site(
 
     response = send("?trust=true")
     assert response.status_code == 201, response.json()
-    imported = ChainVersion.objects.get(chain__name="sales-stacked")
+    imported = ChainVersion.objects.get(chain__name=name)
     assert imported.hash == original.hash
     assert imported.document == original.document
     assert chain_validate(imported.document)[0] == []

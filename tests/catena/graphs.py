@@ -26,6 +26,17 @@ def model(node_id: str, name: str, **params: Any) -> dict[str, Any]:
     return node(node_id, "model", model=name, **params)
 
 
+def optimize(node_id: str = "opt", name: str = "m", **params: Any) -> dict[str, Any]:
+    """An optimize node over model ``name``, deciding ``x`` from 3 listed values."""
+    defaults: dict[str, Any] = {
+        "predictor": {"model": name, "version": 1},
+        "decision": "x",
+        "candidates": {"kind": "list", "values": [1.0, 2.0, 3.0]},
+        "objective": "x * prediction",
+    }
+    return node(node_id, "optimize", **{**defaults, **params})
+
+
 def doc(nodes: list[dict[str, Any]], edges: list[list[str]], **extra: Any) -> Doc:
     return {"format": FORMAT, "nodes": nodes, "edges": edges, **extra}
 

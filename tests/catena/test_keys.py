@@ -11,9 +11,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from catena import steps
 from catena.errors import GraphCycleError
 from catena.graph import load
-from catena.keys import data_hash, node_keys
+from catena.keys import data_hash, lineage_keys, node_keys
 from catena.validation import check
 from tests.catena import graphs
 
@@ -116,3 +117,43 @@ def test_keys_of_a_cyclic_graph_raise_with_the_cycle():
     with pytest.raises(GraphCycleError) as info:
         node_keys(load(graphs.cycle()), {}, "0" * 64)
     assert info.value.cycle == ["double", "t"]
+
+
+ENVIRONMENT = {"numpy": "2.3.1", "pandas": "2.3.0", "scikit-learn": "1.8.0"}
+
+
+def env_keys(doc, resolver, environment):
+    graph = load(doc)
+    resolved = check(graph, resolver).resolved
+    return node_keys(graph, resolved, data_hash(FRAME), environment=environment)
+
+
+def test_key_changes_when_a_library_version_in_the_environment_changes(resolver):
+    before = env_keys(graphs.linear(), resolver, ENVIRONMENT)
+    assert before == env_keys(graphs.linear(), resolver, dict(ENVIRONMENT))
+    upgraded = {**ENVIRONMENT, "scikit-learn": "1.9.1"}
+    after = env_keys(graphs.linear(), resolver, upgraded)
+    assert all(before[n] != after[n] for n in before)
+
+
+def test_key_changes_when_a_step_kinds_code_version_changes(resolver, monkeypatch):
+    before = keys_for(graphs.linear(), resolver)
+    original = steps.get
+    model = original("model")
+    bumped = replace(model, CODE_VERSION=model.CODE_VERSION + 1)
+    monkeypatch.setattr(
+        steps, "get", lambda kind: bumped if kind == "model" else original(kind)
+    )
+    after = keys_for(graphs.linear(), resolver)
+    assert [n for n in before if before[n] != after[n]] == ["double", "out"]
+
+
+def test_lineage_keys_ignore_environment_and_code_versions(resolver):
+    graph = load(graphs.linear())
+    resolved = check(graph, resolver).resolved
+    lineage = lineage_keys(graph, resolved, data_hash(FRAME))
+    old = node_keys(graph, resolved, data_hash(FRAME), environment=ENVIRONMENT)
+    new = node_keys(graph, resolved, data_hash(FRAME), environment={})
+    assert old != new
+    assert lineage == lineage_keys(graph, resolved, data_hash(FRAME))
+    assert set(lineage.values()).isdisjoint(old.values())

@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from catena import arith, steps
+from catena import steps
 from catena.errors import StepError, StepSchemaError
+from catena.expression import ARITH
 from catena.graph import load
 from catena.resolving import DictResolver
 from catena.schema import Column
@@ -45,6 +46,10 @@ def test_palette_lists_every_kind_with_title_and_json_schema():
         "model",
         "transform",
         "combine",
+        "chain",
+        "optimize",
+        "optimize.whatif",
+        "optimize.whatifchain",
         "output",
     ]
     assert [k.TITLE for k in steps.kinds()] == [
@@ -52,6 +57,8 @@ def test_palette_lists_every_kind_with_title_and_json_schema():
         "Model",
         "Transform",
         "Combine",
+        "Chain",
+        "Optimize",
         "Output",
     ]
     schema = steps.params_json_schema("transform")
@@ -135,8 +142,11 @@ def test_arith_replaces_a_column_of_the_same_name_in_place():
         ("price % 2", "operator not allowed: price % 2"),
         ("'a' + name", "only numbers are allowed as constants, not 'a'"),
         ("lambda: 1", "lambdas are not allowed"),
-        ("price +", "invalid expression"),
+        ("price +", "the expression does not parse"),
         ("[price]", "List is not allowed"),
+        ("1" + "0" * 400 + " * price", "a number in the expression is too large"),
+        ("-" * 400 + "price", "nested deeper than 32 levels"),
+        ("price" * 101, "longer than 500 characters"),
     ],
 )
 def test_safe_arith_rejects_everything_but_arithmetic(expr, message):
@@ -144,7 +154,7 @@ def test_safe_arith_rejects_everything_but_arithmetic(expr, message):
         ValueError,
         match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\["),
     ):
-        arith.parse(expr)
+        ARITH.parse(expr)
 
 
 def test_arith_op_with_bad_syntax_is_bad_params():
@@ -178,7 +188,7 @@ def test_arith_rejects_names_that_are_not_columns_and_str_columns():
 
 
 def test_arith_huge_powers_overflow_instead_of_hanging():
-    values = arith.evaluate(arith.parse("10 ** 10 ** 10 + x"), {"x": np.array([1.0])})
+    values = ARITH.evaluate(ARITH.parse("10 ** 10 ** 10 + x"), {"x": np.array([1.0])})
     assert values.tolist() == [float("inf")]
 
 

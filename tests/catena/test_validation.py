@@ -252,6 +252,7 @@ def test_problem_as_dict_is_json_ready(resolver):
         "node": "double",
         "edge": ["in", "double"],
         "severity": "error",
+        "data": {"feature": "x", "column": "x", "expected": "float", "actual": "str"},
     }
 
 

@@ -1,83 +1,122 @@
-"""The README's first command starts the web app and a worker; Ctrl-C stops both."""
+"""The README's first command starts the web app, a worker and the scheduler,
+keeps them running, and Ctrl-C stops them all."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import socket
 import subprocess
-import sys
+import threading
 import time
-import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.startcommand import ROOT, Started, get
 
 pytestmark = [pytest.mark.slow, pytest.mark.worker]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_healthy(url: str, proc: subprocess.Popen, timeout: float) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                return json.load(response)
-        except OSError:
-            time.sleep(0.5)
-    raise AssertionError(f"not healthy: {url}")
-
-
-def wait_logged(path: Path, text: str, proc: subprocess.Popen, timeout: float) -> None:
-    """Wait until ``text`` is in the log: the worker may come up after the web app."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and proc.poll() is None:
-        if text in path.read_text():
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"{text!r} never appeared in {path}")
-
-
-def test_start_serves_the_app_and_ctrl_c_stops_everything(tmp_path):
-    port = free_port()
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("DATABASE_URL", "CELERY_BROKER_URL")
-    }
-    env["CATENA_VAR_DIR"] = str(tmp_path / "var")
-    log = open(tmp_path / "start.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "dev.py", "start", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+@pytest.fixture
+def started(tmp_path) -> Iterator[Started]:
+    start = Started(tmp_path)
     try:
-        health = wait_healthy(f"http://127.0.0.1:{port}/healthz", proc, 240)
-        wait_logged(tmp_path / "start.log", " ready.", proc, 120)
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=60) == 0
+        yield start
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-        log.close()
-    output = (tmp_path / "start.log").read_text()
-    assert health == {"status": "ok"}
+        start.close()
+
+
+def files_under(folder: Path, apart: Path) -> dict[str, tuple[int, int]]:
+    """Every file under ``folder`` but those under ``apart``, with mtime and size."""
+    found = {}
+    for path in folder.rglob("*"):
+        if path.is_file() and apart not in path.parents:
+            stat = path.stat()
+            found[str(path)] = (stat.st_mtime_ns, stat.st_size)
+    return found
+
+
+def leftovers(port: int) -> bytes:
+    return subprocess.run(
+        ["pgrep", "-f", f"gunicorn .*127.0.0.1:{port}"], capture_output=True
+    ).stdout
+
+
+def test_start_keeps_its_files_in_the_var_dir_runs_the_sweeper_and_ctrl_c_stops_all(
+    tmp_path,
+):
+    repo_var = ROOT / "var"
+    before = files_under(repo_var, apart=settings.VAR_DIR)
+    start = Started(tmp_path)
+    try:
+        health = start.wait_healthy()
+        web_app = leftovers(start.port)
+        start.wait_logged(r"Task runner\.runs_sweep\[\S+\] succeeded")
+        assert start.interrupt() == 0
+    finally:
+        start.close()
+    output = start.output()
+    assert health["checks"] == {"database": "ok", "broker": "ok", "worker": "ok"}
+    # The web app runs under gunicorn (a master and its workers), not runserver.
+    assert len(web_app.split()) >= 2
+    assert "live chains warm in this process" in output
     assert "Created the superuser 'admin' with password:" in output
-    assert f"Catena is running at http://127.0.0.1:{port}/" in output
+    assert f"Catena is running at http://127.0.0.1:{start.port}/" in output
     assert " ready." in output  # the worker came up
-    leftovers = subprocess.run(
-        ["pgrep", "-f", f"runserver 127.0.0.1:{port}"], capture_output=True
-    )
-    assert leftovers.stdout == b""
+    assert list(start.var.glob("celerybeat-schedule*"))
+    assert (start.var / "catena.sqlite3").exists()
+    assert files_under(repo_var, apart=settings.VAR_DIR) == before
+    assert leftovers(start.port) == b""
+
+
+def test_a_killed_worker_is_restarted_and_the_web_app_answers_throughout(started):
+    started.wait_healthy()
+    worker_pid = int(started.wait_logged(r"worker started \(pid (\d+)\)").group(1))
+    pages: list[int | str] = []
+    health: list[tuple[int, dict | str]] = []
+    done = threading.Event()
+
+    def poll() -> None:
+        while not done.is_set():
+            try:
+                pages.append(get(f"{started.url}/accounts/login/")[0])
+                health.append(get(f"{started.url}/healthz"))
+            except OSError as error:
+                pages.append(repr(error))
+            time.sleep(0.2)
+
+    poller = threading.Thread(target=poll)
+    poller.start()
+    try:
+        os.kill(worker_pid, signal.SIGKILL)
+        started.wait_logged(
+            r"the worker stopped \(killed by SIGKILL\); restarting it in 1 s"
+        )
+        again = started.wait_logged(r"worker started \(pid (\d+), restart 1\)")
+        started.wait_healthy(timeout=120)
+    finally:
+        done.set()
+        poller.join()
+    assert int(again.group(1)) != worker_pid
+    assert set(pages) == {200}, pages
+    assert (503, ["worker"]) in [
+        (status, body["down"]) for status, body in health if isinstance(body, dict)
+    ]
+    assert started.output().count("web app started") == 1
+    assert started.process.poll() is None
+
+
+def test_a_scheduler_that_cannot_start_stops_the_start_command(tmp_path):
+    # Folders where the schedule's files should be (one file, or .dat and .dir,
+    # depending on Python's dbm module): celery beat cannot open them.
+    for name in ("celerybeat-schedule", "celerybeat-schedule.dat"):
+        (tmp_path / "var" / name).mkdir(parents=True)
+    start = Started(tmp_path)
+    try:
+        assert start.process.wait(timeout=240) == 1
+    finally:
+        start.close()
+    assert "the scheduler could not start" in start.output()
+    assert leftovers(start.port) == b""

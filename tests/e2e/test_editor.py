@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from builder import services
 from builder.models import ChainDraft, ChainVersion
+from catena import problems
 from runner.services.datasets import dataset_create_from_frame
 from tests.e2e.conftest import (
     connect,
@@ -491,3 +492,51 @@ def test_a_tab_closed_right_after_an_edit_loses_nothing(
         quiesce(fresh, inflight)
     finally:
         other.close()
+
+
+def test_fix_dialog_works_when_every_problem_message_is_reworded(
+    page, demo_models, monkeypatch
+):
+    """The live server runs in this process: its messages become nonsense."""
+    monkeypatch.setattr(problems, "MESSAGES", dict.fromkeys(problems.MESSAGES, "?!"))
+    chain = services.chain_create(name="iris", owner=page_user(page), title="Iris")
+    schema = [["sepal_len", "float"], ["sepal_wid", "float"], ["petal_len", "float"]]
+    schema.append(["petal_wid", "str"])
+    services.chain_draft_save(
+        chain=chain,
+        user=page_user(page),
+        document={
+            "format": "catena.chain/1",
+            "nodes": [
+                {"id": "in", "kind": "input", "params": {"schema": schema}},
+                {"id": "tree", "kind": "model", "params": {"model": "iris-tree"}},
+                {"id": "out", "kind": "output", "params": {}},
+            ],
+            "edges": [["in", "tree"], ["tree", "out"]],
+            "layout": {"in": [60, 200], "tree": [360, 200], "out": [660, 200]},
+        },
+    )
+    open_editor(page, "iris")
+    label = page.locator('.edge-problem[data-edge="in->tree"]')
+    expect(label).to_contain_text("?!")
+    label.get_by_role("button", name="Fix the columns from in to tree").click()
+    dialog = page.get_by_role("dialog")
+    for feature, column in MAPPING.items():
+        select = dialog.get_by_label(f"Column for feature {feature}")
+        expect(select).to_have_value(column)
+    dialog.get_by_role("button", name="Apply the column mapping").click()
+    settle(page)
+
+    params = {n["id"]: n["params"] for n in document(page)["nodes"]}["tree"]
+    assert params["columns"] == MAPPING
+    # petal_wid is still str: now a dtype mismatch, fixed by a cast.
+    label.get_by_role("button", name="Fix the columns from in to tree").click()
+    cast = "Insert a cast transform (petal_wid → float)"
+    page.get_by_role("dialog").get_by_role("button", name=cast).click()
+    settle(page)
+
+    assert problem_count(page) == 0
+    inserted = next(n for n in document(page)["nodes"] if n["kind"] == "transform")
+    assert inserted["params"] == {
+        "ops": [{"op": "cast", "columns": {"petal_wid": "float"}}]
+    }

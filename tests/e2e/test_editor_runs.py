@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 from playwright.sync_api import expect
 
-from bench.reference_chain import reference_doc
 from builder import services
+from catena.reference import reference_doc
 from runner.demo import demo_sales
 from runner.services.datasets import dataset_create_from_frame
 from tests.e2e.conftest import node, open_editor, shoot

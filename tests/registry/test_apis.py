@@ -38,6 +38,40 @@ def test_create_model_then_upload_a_version(api):
     assert body["warnings"] == []
 
 
+def test_register_a_model_with_its_first_version_and_metrics_in_one_request(api):
+    response = api.post(
+        "/api/models/",
+        {
+            "name": "sales-ridge",
+            "file": files.upload("ridge.skops", files.ridge_bytes()),
+            "metrics": '{"rmse": 0.4}',
+        },
+        format="multipart",
+    )
+    assert response.status_code == 201
+    assert response.json()["latest_version"] == 1
+    assert ModelVersion.objects.get().metrics == {"rmse": 0.4}
+
+
+@pytest.mark.parametrize(
+    "metrics", ['{"rmse": NaN}', "[1, 2]", '{"a": ', '{"x": "\\u0000"}']
+)
+def test_bad_metrics_on_registration_store_neither_model_nor_version(api, metrics):
+    response = api.post(
+        "/api/models/",
+        {
+            "name": "sales-ridge",
+            "file": files.upload("ridge.skops", files.ridge_bytes()),
+            "metrics": metrics,
+        },
+        format="multipart",
+    )
+    assert response.status_code == 400
+    assert set(response.json()) == {"message", "extra"}
+    assert RegisteredModel.objects.count() == 0
+    assert ModelVersion.objects.count() == 0
+
+
 def test_list_models_with_search_latest_and_aliases(api, ridge_v1, forest, owner):
     Alias.objects.create(
         model=ridge_v1.model, name="production", version=ridge_v1, moved_by=owner
@@ -55,7 +89,8 @@ def test_list_models_with_search_latest_and_aliases(api, ridge_v1, forest, owner
 
 def test_unauthenticated_requests_are_refused(ridge_v1):
     response = APIClient().get("/api/models/")
-    assert response.status_code in (401, 403)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
     assert set(response.json()) == {"message", "extra"}
 
 

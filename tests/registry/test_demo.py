@@ -7,9 +7,10 @@ import pytest
 import sklearn
 from django.core.management import call_command
 
-from bench.reference_chain import direct, reference_doc, synthetic_sales
 from catena.executor import run
 from catena.graph import load
+from catena.reference import direct, reference_doc, synthetic_sales
+from catena.validation import check
 from registry.demo import demo_models_install
 from registry.models import AliasMove, ModelVersion, RegisteredModel, TrustRecord
 from registry.resolver import RegistryResolver, load_version
@@ -18,6 +19,7 @@ SALES = [
     "sales-boost",
     "sales-encoder",
     "sales-forest",
+    "sales-predictor",
     "sales-ridge",
     "sales-ridge-onnx",
     "sales-scaler",
@@ -62,6 +64,8 @@ def test_demo_trusts_exactly_the_tree_types_as_its_user(installed):
         ("iris-tree", ["sklearn.tree._tree.Tree"]),
         ("sales-boost", ["sklearn.tree._tree.Tree"]),
         ("sales-forest", ["sklearn.tree._tree.Tree"]),
+        # StackingRegressor keeps its named estimators in a Bunch.
+        ("sales-predictor", ["sklearn.tree._tree.Tree", "sklearn.utils._bunch.Bunch"]),
     ]
     assert {r.trusted_by for r in records} == {installed}
 
@@ -107,3 +111,49 @@ def test_demo_command_needs_a_staff_user(db):
     with pytest.raises(CommandError, match="Need a staff user"):
         call_command("registry_demo")
     assert RegisteredModel.objects.count() == 0
+
+
+def test_the_demo_stacker_records_its_out_of_fold_training_on_the_base_versions(
+    installed,
+):
+    stacker = ModelVersion.objects.get(model__name="sales-stacker")
+    assert stacker.trained_on == [
+        {"model": "sales-ridge", "version": 1},
+        {"model": "sales-forest", "version": 1},
+        {"model": "sales-boost", "version": 1},
+    ]
+    assert stacker.out_of_fold is True
+    problems = check(load(reference_doc()), RegistryResolver()).problems
+    assert problems == []
+
+
+def test_moving_a_base_model_past_the_demo_stackers_training_is_warned(installed):
+    from registry import services
+    from tests.registry import files
+
+    ridge = RegisteredModel.objects.get(name="sales-ridge")
+    v1 = ModelVersion.objects.get(model=ridge, number=1)
+    with v1.file.open("rb") as handle:
+        data = handle.read()
+    services.model_version_create(
+        model=ridge,
+        file=files.upload("sales-ridge.skops", data),
+        uploaded_by=installed,
+    )
+    doc = reference_doc()
+    problems = check(load(doc), RegistryResolver()).problems
+    assert [(p.code, p.node, p.severity, dict(p.data)) for p in problems] == [
+        (
+            "stacker_base_moved",
+            "stack",
+            "warning",
+            {
+                "model": "sales-stacker",
+                "version": 1,
+                "base_model": "sales-ridge",
+                "trained_version": 1,
+                "running_version": 2,
+                "base_node": "ridge",
+            },
+        )
+    ]

@@ -12,16 +12,18 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from builder.models import Chain, ChainVersion
+from builder.resolver import version_graph
 from registry.models import ModelVersion
 from registry.services import (
     model_version_create,
     model_version_trust,
     registered_model_create,
 )
-from runner import compute, execute
+from runner import compute, sending
+from runner.claims import node as claims_node
 from runner.models import Dataset
-from runner.services.artifacts import recent_tables
 from runner.services.datasets import dataset_create_from_frame
+from runner.store import recent_tables
 
 FORMAT = "catena.chain/1"
 
@@ -92,11 +94,17 @@ def dataset_make(*, owner: Any, rows: int = 5, name: str = "xy") -> Dataset:
 @pytest.fixture(autouse=True)
 def _graph_cache_clear() -> Iterator[None]:
     """Test databases reuse ids after a rollback; versions never change in life."""
-    execute.chain_graph.cache_clear()
+    compute.chain_graph.cache_clear()
+    compute._expanded.cache_clear()
+    compute.document_graph.cache_clear()
+    version_graph.cache_clear()
     compute._resolved_models.clear()
+    compute._predictor_chain.cache_clear()
     recent_tables.clear()
     yield
-    execute.chain_graph.cache_clear()
+    compute.chain_graph.cache_clear()
+    compute._expanded.cache_clear()
+    compute.document_graph.cache_clear()
     recent_tables.clear()
 
 
@@ -118,7 +126,7 @@ def drain(media) -> Iterator[Callable[[], int]]:
     queue: list[int] = []
     sent: list[int] = []
     runs: list[int] = []
-    node_run = execute.node_run
+    node_run = claims_node.node_run
 
     def enqueue(node_result_id: int, countdown: float | None = None) -> None:
         queue.append(node_result_id)
@@ -131,12 +139,14 @@ def drain(media) -> Iterator[Callable[[], int]]:
     def run_all() -> int:
         runs.clear()
         while queue:
-            execute.node_execute(queue.pop(0))
+            claims_node.node_execute(queue.pop(0))
         return len(runs)
 
     with (
-        mock.patch.object(execute, "_enqueue", side_effect=enqueue, autospec=True),
-        mock.patch.object(execute, "node_run", side_effect=counted),
+        mock.patch.object(
+            sending, "send_on_commit", side_effect=enqueue, autospec=True
+        ),
+        mock.patch.object(claims_node, "node_run", side_effect=counted),
     ):
         run_all.queue = queue  # type: ignore[attr-defined]
         run_all.runs = runs  # type: ignore[attr-defined]

@@ -6,8 +6,8 @@ import pytest
 from django.core.files.storage import default_storage
 
 from runner.models import Artifact, NodeResult, Run
-from runner.services.artifacts import artifact_load
 from runner.services.runs import run_start
+from runner.store import artifact_load
 from tests.runner.conftest import (
     chain_version_make,
     dataset_make,
@@ -108,7 +108,7 @@ def test_a_failing_model_fails_its_node_with_its_own_error_and_skips_downstream(
 def test_the_django_store_keeps_a_table_once_and_misses_a_missing_file(media):
     import pandas as pd
 
-    from runner.services.artifacts import DjangoArtifactStore, recent_tables
+    from runner.store import DjangoArtifactStore, recent_tables
 
     store = DjangoArtifactStore()
     table = pd.DataFrame({"a": [1.5, 2.5]}, index=[7, 9])
@@ -136,9 +136,9 @@ def test_a_worker_goes_on_with_a_successor_it_claimed_without_a_message(owner, d
 
 
 def test_a_successor_is_not_run_on_when_the_task_is_old(owner, drain, monkeypatch):
-    from runner import execute
+    from runner.claims import node
 
-    monkeypatch.setattr(execute, "HOP_SECONDS", 0.0)
+    monkeypatch.setattr(node, "HOP_SECONDS", 0.0)
     version = chain_version_make(owner=owner, document=linear_doc())
     run = run_start(chain_version=version, user=owner, rows=[{"x": 1.0, "y": 2.0}])
     assert drain() == 3
@@ -150,7 +150,7 @@ def test_a_successor_is_not_run_on_when_the_task_is_old(owner, drain, monkeypatc
 def test_an_output_recorded_meanwhile_under_the_same_key_is_kept_once(media):
     import pandas as pd
 
-    from runner.services.artifacts import ABSENT, artifact_put, artifact_record
+    from runner.store import ABSENT, artifact_put, artifact_record
 
     table = pd.DataFrame({"a": [1.5]})
     first = artifact_put(key="q" * 64, df=table)

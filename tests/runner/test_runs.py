@@ -11,8 +11,8 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from config.exceptions import CatenaAppError
-from runner import execute, sweeper
-from runner.leases import Heartbeat
+from runner import claims, sweeper
+from runner.claims.leases import Heartbeat
 from runner.models import Artifact, NodeResult, Run
 from runner.services.runs import (
     node_output_forget,
@@ -233,7 +233,7 @@ def test_the_sweeper_requeues_a_node_whose_lease_expired(owner, drain):
     version = chain_version_make(owner=owner, document=linear_doc())
     run = run_start(chain_version=version, user=owner, rows=[{"x": 1, "y": 2}])
     first = drain.queue.pop()
-    assert execute.node_claim(first) is not None
+    assert claims.node_claim(first) is not None
     NodeResult.objects.filter(id=first).update(
         lease_expires_at=timezone.now() - timedelta(seconds=1)
     )
@@ -250,7 +250,7 @@ def test_the_sweeper_fails_a_node_lost_too_often_and_skips_downstream(
     version = chain_version_make(owner=owner, document=linear_doc())
     run = run_start(chain_version=version, user=owner, rows=[{"x": 1, "y": 2}])
     first = drain.queue.pop()
-    execute.node_claim(first)
+    claims.node_claim(first)
     NodeResult.objects.filter(id=first).update(
         attempts=settings.CATENA_NODE_MAX_ATTEMPTS,
         lease_expires_at=timezone.now() - timedelta(seconds=1),
@@ -279,7 +279,7 @@ def test_the_heartbeat_renews_a_running_nodes_lease(owner, drain, settings):
     version = chain_version_make(owner=owner, document=linear_doc())
     run_start(chain_version=version, user=owner, rows=[{"x": 1, "y": 2}])
     first = drain.queue.pop()
-    claimed = execute.node_claim(first)
+    claimed = claims.node_claim(first)
     before = claimed.lease_expires_at
     assert Heartbeat.renew([first], 30) == 1
     after = NodeResult.objects.get(id=first).lease_expires_at

@@ -9,9 +9,11 @@ import signal
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.db import connection
 
 from runner.models import Artifact, NodeResult, Run
@@ -148,6 +150,27 @@ def test_a_worker_killed_mid_node_loses_nothing(owner, staff, workers):
     assert slow.attempts == 2
     keys = list(run.nodes.values_list("cache_key", flat=True))
     assert Artifact.objects.filter(key__in=keys).count() == 4
+    assert_every_output_stored_once(run, settings.MEDIA_ROOT)
+
+
+def assert_every_output_stored_once(run: Run, media: Path) -> None:
+    """One finished result per node, one artifact per key, one file per artifact.
+
+    A node whose twin (same content key) finished first is reused, not run:
+    whether that happens depends on timing, so both count as finished.
+    """
+    nodes = list(run.nodes.all())
+    assert {n.status for n in nodes} <= {Status.SUCCEEDED, Status.REUSED}
+    assert Status.SUCCEEDED in {n.status for n in nodes}
+    assert len({n.node_id for n in nodes}) == len(nodes)
+    artifacts = Artifact.objects.filter(key__in=[n.cache_key for n in nodes])
+    # Equal keys share one artifact (two branches may compute the same table).
+    assert {a.id for a in artifacts} == {n.artifact_id for n in nodes}
+    assert len(artifacts) == len({n.cache_key for n in nodes})
+    for artifact in artifacts:
+        # A second write of a key leaves a renamed second file beside the first.
+        written = (media / artifact.path).parent.glob(f"{artifact.key}*")
+        assert [str(p.relative_to(media)) for p in written] == [artifact.path]
 
 
 def test_fifty_runs_started_at_once_all_finish_none_lost_or_duplicated(owner, workers):

@@ -1,0 +1,109 @@
+// The run overlay: data sets, runs of the chain, following a run's node statuses.
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { listOf } from "../api.js";
+import { toDocument } from "../doc.js";
+import { decorations } from "../store.js";
+import { POLL_MS, TERMINAL, chainRuns, datasetValue, firstDataset, mergeRunNodes, nodeMap } from "./runs.js";
+
+export function useRuns({ api, urls, chain, nodesRef, edgesRef, selectedId, say }) {
+  const [datasets, setDatasets] = useState([]);
+  const [dataset, setDataset] = useState("");
+  const [runs, setRuns] = useState([]);
+  const [runId, setRunId] = useState(null);
+  const [runData, setRunData] = useState(null);
+  const [runDetail, setRunDetail] = useState(null);
+  const pollRef = useRef(null);
+  const pickRunRef = useRef(null);
+
+  const loadRuns = useCallback(
+    (showLatest = false) => {
+      if (!chain) return;
+      api.get(`${urls.runs}?chain=${encodeURIComponent(chain)}`).then((data) => {
+        const list = chainRuns(listOf(data, "runs"), chain);
+        setRuns(list);
+        // On open the latest run is shown, so its outputs are a click away.
+        if (showLatest && list.length) pickRunRef.current(String(list[0].id));
+      }).catch(() => {});
+    },
+    [api, urls, chain],
+  );
+  useEffect(() => {
+    api.get(urls.datasets).then((data) => {
+      const list = listOf(data, "datasets");
+      setDatasets(list);
+      const first = firstDataset(list, toDocument(nodesRef.current, edgesRef.current));
+      if (first) setDataset((current) => current || String(first.id));
+    }).catch(() => {});
+    loadRuns(true);
+    // Once, on open.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
+
+  const follow = useCallback(
+    (id) => {
+      clearTimeout(pollRef.current);
+      setRunDetail(null);
+      const tick = async () => {
+        try {
+          const data = await api.get(urls.status(id));
+          setRunData(data);
+          decorations.set({ nodeStatus: nodeMap(data) });
+          if (TERMINAL.has(data.status)) {
+            loadRuns();
+            api.get(urls.run(id)).then(setRunDetail).catch(() => {});
+            return;
+          }
+        } catch (err) {
+          say(`Run #${id}: ${err.message}`, "error");
+          return;
+        }
+        pollRef.current = setTimeout(tick, POLL_MS);
+      };
+      tick();
+    },
+    [api, urls, loadRuns, say],
+  );
+  useEffect(() => () => clearTimeout(pollRef.current), []);
+  const pickRun = useCallback(
+    (id) => {
+      setRunId(id);
+      if (id) return follow(id);
+      clearTimeout(pollRef.current);
+      setRunData(null);
+      setRunDetail(null);
+      decorations.set({ nodeStatus: {} });
+      return undefined;
+    },
+    [follow],
+  );
+  pickRunRef.current = pickRun;
+  const startRun = useCallback(
+    async (version) => {
+      try {
+        const run = await api.post(urls.runsCreate, { chain, version, dataset: datasetValue(dataset) });
+        say(`Run #${run.id} started.`);
+        setRunId(String(run.id));
+        decorations.set({ nodeStatus: {} });
+        follow(run.id);
+        loadRuns();
+      } catch (err) {
+        say(`The run did not start: ${err.message}`, "error");
+      }
+    },
+    [api, urls, chain, dataset, follow, loadRuns, say],
+  );
+
+  const runNodes = useMemo(() => mergeRunNodes(runData, runDetail), [runData, runDetail]);
+  const runStatus = runData ? runData.status : null;
+  const doneCount = runData ? runData.done : null;
+  useEffect(() => {
+    // Node outputs (preview, timing, model) come with the run's detail.
+    if (!runId || !selectedId) return;
+    api.get(urls.run(runId)).then(setRunDetail).catch(() => {});
+  }, [runId, selectedId, doneCount, api, urls]);
+
+  return {
+    datasets, dataset, setDataset, runs, runId, runData, runDetail, runNodes, runStatus,
+    running: runStatus !== null && !TERMINAL.has(runStatus), pickRun, startRun,
+  };
+}

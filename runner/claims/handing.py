@@ -1,0 +1,142 @@
+"""Handing on: the successors whose inputs are all done, each claimed exactly once.
+
+Scheduling in graphlib's vocabulary: when a node is done, ``ready`` picks the
+successors whose parents are all done; each is claimed PENDING->QUEUED (and
+sent once the claim commits), or PENDING->RUNNING for the worker that finished
+the parent to run next (a hop: no broker round trip). Two parents finishing at
+once serialize on the run's lock, so a child is claimed by whichever is second.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from catena.scheduling import ready
+from runner import sending
+from runner.claims import sql
+from runner.compute import run_graph
+from runner.models import NodeResult, Run
+
+Status = NodeResult.Status
+
+
+@dataclass
+class Hop:
+    """A successor this process claimed to run next, with its parents' outputs."""
+
+    node_result: NodeResult
+    parents: dict[str, tuple[int, str, str]]
+
+
+def ready_successors(run_id: int, chain_version_id: int) -> list[str]:
+    """Claim PENDING->QUEUED the nodes whose inputs are all done; enqueue each once."""
+    return hand_on(run_id, chain_version_id)[0]
+
+
+def hand_on(
+    run_id: int, chain_version_id: int, *, hop: bool = False
+) -> tuple[list[str], Hop | None, set[str]]:
+    """Claim the ready nodes (one of them PENDING->RUNNING for this process to
+    run next when ``hop``, the others PENDING->QUEUED and enqueued).
+
+    Returns the claimed nodes, the one kept here, and every node's status after.
+    """
+    by_node = {r.node_id: (r, ref) for r, ref in sql.run_nodes(run_id)}
+    done = {node for node, (r, _) in by_node.items() if r.status in NodeResult.DONE}
+    pending = [
+        node
+        for node in ready(run_graph(run_id), done, set(by_node))
+        if by_node[node][0].status == Status.PENDING
+    ]
+    now = timezone.now()
+    kept = _hop_claim(pending[0], by_node, now) if hop and pending else None
+    rest = [n for n in pending if kept is None or n != kept.node_result.node_id]
+    claimed = _claim_pending([by_node[n][0].id for n in rest], now)
+    statuses = {r.status for r, _ in by_node.values()}
+    if kept is not None:
+        statuses.add(Status.RUNNING)
+    if claimed:
+        statuses.add(Status.QUEUED)
+    names = ([kept.node_result.node_id] if kept else []) + (rest if claimed else [])
+    return names, kept, statuses
+
+
+def _hop_claim(
+    node: str,
+    by_node: dict[str, tuple[NodeResult, tuple[int, str, str] | None]],
+    now: datetime,
+) -> Hop | None:
+    lease_expires = now + timedelta(seconds=settings.CATENA_NODE_LEASE_SECONDS)
+    row = by_node[node][0]
+    if not sql.node_hop_claim(row.id, now, lease_expires):
+        return None
+    row.status, row.attempts = Status.RUNNING, row.attempts + 1
+    row.started_at, row.lease_expires_at = now, lease_expires
+    parents = {n: ref for n, (_, ref) in by_node.items() if ref is not None}
+    return Hop(node_result=row, parents=parents)
+
+
+def _claim_pending(ids: list[int], now: datetime) -> bool:
+    count = sql.nodes_queue(ids, now)
+    if count:
+        # Under the run lock these were all PENDING; should a cancel have
+        # raced in, a message for a node no longer QUEUED is a no-op.
+        for node_result_id in ids:
+            sending.send_on_commit(node_result_id)
+    return bool(count)
+
+
+def run_lock(run_id: int) -> None:
+    """Serialize the hand-on of one run's nodes (inside a transaction).
+
+    Two parents finishing at once each read their siblings' statuses after
+    taking this lock, so the later one sees the earlier one's commit and the
+    child is claimed exactly once, by whichever comes second. SQLite has no
+    row locks: its write transactions (BEGIN IMMEDIATE) are serialized already.
+    """
+    sql.run_lock(run_id)
+
+
+def run_finish_if_done(run_id: int, statuses: set[str] | None = None) -> str | None:
+    """Give the run its final status once no node is pending, queued or running.
+
+    ``statuses`` are the run's node statuses when the caller has just read them
+    (under the run lock).
+    """
+    if statuses is None:
+        statuses = set(
+            NodeResult.objects.filter(run_id=run_id).values_list("status", flat=True)
+        )
+    if statuses & set(NodeResult.ACTIVE):
+        return None
+    final, error = Run.Status.SUCCEEDED, ""
+    if Status.FAILED in statuses:
+        final, error = Run.Status.FAILED, _first_error(run_id)
+    elif Status.CANCELLED in statuses:
+        final = Run.Status.CANCELLED
+    count = Run.objects.filter(id=run_id, status__in=Run.ACTIVE).update(
+        status=final, finished_at=timezone.now(), error=error
+    )
+    if count and final == Run.Status.SUCCEEDED:
+        _evaluate_if_labelled(run_id)
+    return final
+
+
+def _evaluate_if_labelled(run_id: int) -> None:
+    """A run on a labelled data set is scored by a worker, after its last node."""
+    if Run.objects.filter(id=run_id).exclude(target="").exists():
+        sending.evaluate_on_commit(run_id)
+
+
+def _first_error(run_id: int) -> str:
+    failed = (
+        NodeResult.objects.filter(run_id=run_id, status=Status.FAILED)
+        .order_by("finished_at", "position")
+        .values_list("node_id", "error")
+        .first()
+    )
+    return f"node {failed[0]!r} failed: {failed[1]}" if failed else ""

@@ -1,0 +1,158 @@
+"""One node through a worker, top to bottom: claim, compute or reuse, record, hand on.
+
+The database is the source of truth and the broker only wakes workers, so every
+state change is a conditional UPDATE on the row's current status: a duplicate
+delivery, a redelivery after a lost worker, or two workers finishing parents at
+the same moment all find 0 rows to update and step aside.
+
+``node_execute`` (the task body) claims the delivered node QUEUED->RUNNING with a
+lease (``node_claim``), computes or reuses its output under a renewed lease
+(``node_run`` -> ``runner.compute.node_outcome``), then records it and hands on
+in one commit (``node_done`` -> ``runner.claims.handing.hand_on``); a successor
+it kept for itself runs next in the same loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import close_old_connections, connection, transaction
+from django.utils import timezone
+
+from catena.errors import CatenaError, StepError, StepTransientError
+from runner.claims import sql
+from runner.claims.ending import node_result_fail, node_result_transient
+from runner.claims.handing import Hop, hand_on, run_finish_if_done, run_lock
+from runner.claims.leases import Heartbeat
+from runner.compute import Outcome, node_outcome
+from runner.models import NodeResult, Run
+from runner.store import artifact_record
+
+logger = logging.getLogger(__name__)
+
+Status = NodeResult.Status
+
+#: A worker goes on with a successor it claimed itself (no broker round trip)
+#: only while the task that woke it is younger than this.
+HOP_SECONDS = 60.0
+
+
+def node_execute(node_result_id: int) -> None:
+    """Run (or reuse) one claimed node, then any successor it kept; the task body."""
+    _connections_refresh()
+    try:
+        node_result = node_claim(node_result_id)
+        started = time.monotonic()
+        hop: Hop | None = None
+        while node_result is not None:
+            more = time.monotonic() - started < HOP_SECONDS
+            hop = node_run(node_result, parents=hop.parents if hop else None, hop=more)
+            node_result = hop.node_result if hop else None
+            if node_result is not None:
+                logger.info("node result %d kept to run next", node_result.id)
+    finally:
+        _connections_refresh()
+
+
+def node_claim(node_result_id: int) -> NodeResult | None:
+    """QUEUED -> RUNNING with a lease; None when another delivery got there first."""
+    now = timezone.now()
+    lease_expires = now + timedelta(seconds=settings.CATENA_NODE_LEASE_SECONDS)
+    with transaction.atomic():
+        node_result = sql.node_claim_queued(node_result_id, now, lease_expires)
+        if node_result is None:
+            return None
+        node_result.run = sql.run_of(node_result.run_id)
+        if node_result.run.status == Run.Status.QUEUED:
+            sql.run_start_if_queued(node_result.run_id, now)
+    return node_result
+
+
+def node_run(
+    node_result: NodeResult,
+    *,
+    parents: dict[str, tuple[int, str, str]] | None = None,
+    hop: bool = False,
+) -> Hop | None:
+    """Compute or reuse a RUNNING node and record it; a successor kept, if any."""
+    with Heartbeat(node_result.id):
+        try:
+            outcome = node_outcome(node_result, parents)
+        except StepTransientError as exc:
+            node_result_transient(node_result=node_result, exc=exc)
+        except Exception as exc:  # noqa: BLE001 - every failure is recorded
+            node_result_fail(
+                node_result=node_result,
+                message=_message(exc),
+                tb="".join(traceback.format_exception(exc)),
+            )
+        else:
+            return node_done(node_result=node_result, outcome=outcome, hop=hop)
+    return None
+
+
+def node_done(
+    *, node_result: NodeResult, outcome: Outcome, hop: bool = False
+) -> Hop | None:
+    """Record the output and claim the successors that became ready: one commit.
+
+    With ``hop``, one ready successor is claimed RUNNING (leased) for this
+    process to run next; the others are queued for any worker.
+    """
+    with transaction.atomic():
+        run_lock(node_result.run_id)
+        artifact = outcome.artifact or artifact_record(
+            key=node_result.cache_key,
+            fields=outcome.fields,
+            run=node_result.run,
+            node_id=node_result.node_id,
+            parent_ids=outcome.parent_ids,
+            known=outcome.known,
+        )
+        status = Status.REUSED if outcome.reused else Status.SUCCEEDED
+        source_id = artifact.run_id if outcome.reused else None
+        count = sql.node_record(
+            node_result.id,
+            status=status,
+            artifact=artifact,
+            reused_from_id=source_id,
+            seconds=outcome.seconds,
+            now=timezone.now(),
+        )
+        if not count:
+            run_finish_if_done(node_result.run_id)
+            return None
+        version_id = node_result.run.chain_version_id
+        claimed, kept, statuses = hand_on(node_result.run_id, version_id, hop=hop)
+        if not claimed:
+            run_finish_if_done(node_result.run_id, statuses)
+    if kept is not None:
+        kept.node_result.run = node_result.run
+    return kept
+
+
+def _message(exc: BaseException) -> str:
+    if isinstance(exc, StepError):
+        return exc.message
+    if isinstance(exc, CatenaError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _connections_refresh() -> None:
+    # What Django does around a request: keep a healthy connection for
+    # CONN_MAX_AGE, drop a broken or old one (Celery is told not to close it).
+    # Never inside a transaction (a caller's, or a test's). A worker's SQLite
+    # connection is a file handle: it is kept across nodes unless broken
+    # (closing one in WAL mode costs a checkpoint).
+    if connection.in_atomic_block:
+        return
+    if connection.vendor == "sqlite" and not connection.settings_dict["CONN_MAX_AGE"]:
+        if connection.connection is not None and not connection.is_usable():
+            connection.close()
+        return
+    close_old_connections()

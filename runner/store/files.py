@@ -1,0 +1,137 @@
+"""Artifact files: whole under their final name, or not there; checked before reuse.
+
+On a local folder (``FileSystemStorage``) a file is written to a temporary
+name in the same folder, flushed to disk, then renamed over the final name
+(``os.replace`` is atomic within a file system), so a worker killed mid-write
+or a full disk never leaves a partial file under the final name. Other
+backends (object stores) go through ``Storage.save``, whose PUT is atomic.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from typing import IO, Literal
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import FileSystemStorage, default_storage
+
+CHUNK = 1 << 20
+#: Mode of a written file when the storage sets none (Django's default, 0o644
+#: under the usual umask; mkstemp would leave 0o600).
+FILE_MODE = 0o644
+_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+
+
+class ArtifactWriteError(Exception):
+    """An output could not be stored; nothing is left under its final name."""
+
+    def __init__(self, message: str, path: str, size: int) -> None:
+        super().__init__(message)
+        self.message, self.path, self.size = message, path, size
+
+
+def digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def file_write(path: str, data: bytes, *, replace: bool = False) -> None:
+    """Store ``data`` under ``path`` whole; ``replace`` a file already there.
+
+    A local file is always replaced (atomically): equal keys hold equal
+    tables, and a file already present may be a corrupt one.
+    """
+    try:
+        if _is_local():
+            _local_write(default_storage.path(path), data)
+        else:
+            _remote_write(path, data, replace=replace)
+    except OSError as exc:
+        raise _write_error(exc, path, len(data)) from exc
+
+
+def _is_local() -> bool:
+    # Not "has a path()": InMemoryStorage has one that points at no file.
+    return isinstance(default_storage, FileSystemStorage)
+
+
+def _local_write(target: str, data: bytes) -> None:
+    folder, name = os.path.split(target)
+    os.makedirs(folder, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        mode = getattr(default_storage, "file_permissions_mode", None)
+        os.chmod(temp, mode if mode is not None else FILE_MODE)
+        os.replace(temp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+        raise
+
+
+def _remote_write(path: str, data: bytes, *, replace: bool) -> None:
+    if default_storage.exists(path):
+        if not replace:
+            return
+        default_storage.delete(path)
+    saved = default_storage.save(path, ContentFile(data))
+    if saved != path:
+        # Another process wrote the same key meanwhile; its table is equal.
+        default_storage.delete(saved)
+
+
+def _write_error(exc: OSError, path: str, size: int) -> ArtifactWriteError:
+    if exc.errno in _FULL:
+        message = (
+            f"no space left on the artifact storage to write {size} bytes "
+            f"({path}); free space, then retry the run"
+        )
+    else:
+        message = f"could not write the output file {path}: {exc.strerror or exc}"
+    return ArtifactWriteError(message, path, size)
+
+
+@dataclass(frozen=True)
+class FileProblem:
+    """Why a stored file cannot be reused: ``missing``, or ``corrupt`` and how."""
+
+    kind: Literal["missing", "corrupt"]
+    detail: str
+
+
+def file_problem(*, path: str, size: int, sha256: str) -> FileProblem | None:
+    """Why the file at ``path`` is not the one recorded, or None when it is.
+
+    A row without a recorded sha256 (stored before hashes were kept) is
+    checked by size alone.
+    """
+    try:
+        actual = default_storage.size(path)
+        if size and actual != size:
+            detail = f"the stored file is {actual} bytes, {size} were written"
+            return FileProblem("corrupt", detail)
+        if not sha256:
+            return None
+        with default_storage.open(path, "rb") as handle:
+            found = _stream_digest(handle)
+    except FileNotFoundError:
+        return FileProblem("missing", "the stored file is missing")
+    if found != sha256:
+        detail = "its sha256 differs from the one recorded when it was written"
+        return FileProblem("corrupt", detail)
+    return None
+
+
+def _stream_digest(handle: IO[bytes]) -> str:
+    sha = hashlib.sha256()
+    while chunk := handle.read(CHUNK):
+        sha.update(chunk)
+    return sha.hexdigest()

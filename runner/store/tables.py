@@ -1,0 +1,161 @@
+"""Tables as stored: Parquet bytes, schema, preview, histograms, recent tables kept.
+
+Nothing here touches the database or a file: the artifact functions in
+``runner.store.artifacts`` put these bytes and fields under a key.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import threading
+from collections import OrderedDict
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from catena.schema import dtype_of_numpy
+
+PREVIEW_ROWS = 20
+HISTOGRAM_BINS = 12
+HISTOGRAM_COLUMNS = 12
+#: Histograms are drawn from at most this many evenly spaced rows.
+HISTOGRAM_SAMPLE = 5_000
+#: Recently written or read tables kept in this process (equal key, equal table),
+#: so a node running where its parent ran skips reading the parent's file.
+RECENT_TABLES = 16
+RECENT_CELLS = 5_000_000
+
+
+def table_schema(df: pd.DataFrame) -> list[list[str]]:
+    """``[[name, dtype]]`` with Catena's dtypes, or pandas' name where none fits."""
+    return [[str(name), _dtype_name(dtype)] for name, dtype in df.dtypes.items()]
+
+
+def _dtype_name(dtype: Any) -> str:
+    try:
+        return dtype_of_numpy(dtype)
+    except ValueError:
+        return str(dtype)
+
+
+def table_preview(df: pd.DataFrame, rows: int = PREVIEW_ROWS) -> dict[str, Any]:
+    """The first rows as JSON-safe cells, with the row ids."""
+    head = df.head(rows)
+    cells = [[_cell(v) for v in row] for row in head.to_numpy(dtype=object).tolist()]
+    return {
+        "columns": [str(c) for c in head.columns],
+        "index": [_cell(i) for i in head.index],
+        "rows": cells,
+    }
+
+
+def _cell(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
+def table_stats(df: pd.DataFrame) -> dict[str, Any]:
+    """A small histogram of each numeric column (the first few)."""
+    positions = [
+        i for i, dtype in enumerate(df.dtypes) if pd.api.types.is_numeric_dtype(dtype)
+    ][:HISTOGRAM_COLUMNS]
+    if not positions or len(df) == 0:
+        return {}
+    step = max(1, len(df) // HISTOGRAM_SAMPLE)
+    # One conversion of the sampled numeric columns, not one per column.
+    sample = df.iloc[::step, positions].to_numpy(dtype="float64", na_value=np.nan)
+    stats: dict[str, Any] = {}
+    for j, i in enumerate(positions):
+        values = sample[:, j]
+        values = values[np.isfinite(values)]
+        if len(values) == 0:
+            continue
+        counts, edges = _histogram(values)
+        stats[str(df.columns[i])] = {
+            "min": float(edges[0]),
+            "max": float(edges[-1]),
+            "mean": float(values.mean()),
+            "counts": [int(c) for c in counts],
+        }
+    return stats
+
+
+def _histogram(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        return np.histogram(values, bins=HISTOGRAM_BINS)
+    except ValueError:
+        # numpy cannot cut a range narrower than the floats' spacing there
+        # (19.0 and 19.000000000000004) into bins; widen it.
+        low, high = float(values.min()), float(values.max())
+        return np.histogram(values, bins=HISTOGRAM_BINS, range=(low - 0.5, high + 0.5))
+
+
+def table_to_parquet(df: pd.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame = df.rename(columns=str) if not all(isinstance(c, str) for c in df) else df
+    # One thread: pyarrow's parallel conversion costs more than it saves on a
+    # worker whose other process is busy too. A RangeIndex is kept as metadata
+    # (pandas' default), any other index as columns. Dictionary encoding and
+    # column statistics cost several times the rest of the write for float
+    # columns, and nothing reads these files selectively.
+    table = pa.Table.from_pandas(frame, preserve_index=None, nthreads=1)
+    pq.write_table(
+        table,
+        buffer,
+        compression="lz4",
+        use_dictionary=False,
+        write_statistics=False,
+    )
+    return buffer.getvalue()
+
+
+def table_from_parquet(data: bytes | Any) -> pd.DataFrame:
+    source = io.BytesIO(data) if isinstance(data, bytes) else data
+    return pd.read_parquet(source, engine="pyarrow")
+
+
+class _RecentTables:
+    """A small per-process LRU of tables by key, bounded in entries and cells."""
+
+    def __init__(self) -> None:
+        self.tables: OrderedDict[str, pd.DataFrame] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: str) -> pd.DataFrame | None:
+        with self.lock:
+            table = self.tables.get(key)
+            if table is not None:
+                self.tables.move_to_end(key)
+        # A shallow copy under copy-on-write: a step that assigns to its input
+        # changes its own copy, never the kept table.
+        return None if table is None else table.copy(deep=False)
+
+    def put(self, key: str, table: pd.DataFrame) -> None:
+        if table.size > RECENT_CELLS:
+            return
+        with self.lock:
+            self.tables[key] = table.copy(deep=False)
+            self.tables.move_to_end(key)
+            while len(self.tables) > RECENT_TABLES or self._cells() > RECENT_CELLS:
+                self.tables.popitem(last=False)
+
+    def _cells(self) -> int:
+        return sum(t.size for t in self.tables.values())
+
+    def clear(self) -> None:
+        with self.lock:
+            self.tables.clear()
+
+
+recent_tables = _RecentTables()

@@ -1,0 +1,109 @@
+"""Warm serving processes: every live chain prepared (its models loaded) before
+the first request, and a chain prepared again in this process when it goes live.
+
+Preparing ends with one prediction on a made-up row, so the code paths of the
+steps (pandas, scikit-learn) have run once too; its errors are ignored (a
+made-up row may be refused by a model that a real row satisfies).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import Any
+
+import pandas as pd
+from django.db import transaction
+
+from builder.models import Chain
+from catena import serving
+from catena.errors import CatenaError
+from catena.schema import Schema
+from config.exceptions import CatenaAppError
+from serving.plans import Plan, plan_fetch
+
+log = logging.getLogger("catena.serving")
+
+#: A made-up value per dtype for the warming prediction.
+PLACEHOLDERS: dict[str, Any] = {"float": 0.0, "int": 0, "str": "", "bool": False}
+
+
+def warm_all() -> list[Plan]:
+    """Prepare every live chain in this process; say which."""
+    names = Chain.objects.filter(live_version__isnull=False).values_list(
+        "name", flat=True
+    )
+    plans = [plan for name in names if (plan := warm_chain(chain_name=name))]
+    if plans:
+        request_path_warm(chain_name=plans[0].chain)
+    log.info("serving: %d live chains warm in this process", len(plans))
+    return plans
+
+
+def warm_chain(*, chain_name: str) -> Plan | None:
+    """Prepare the chain's live version and run it once; None when it cannot run."""
+    try:
+        plan, _ = plan_fetch(chain_name=chain_name)
+    except CatenaAppError as exc:
+        log.warning("serving: chain %s is not warm: %s", chain_name, exc.message)
+        return None
+    with contextlib.suppress(CatenaError):
+        serving.predict(plan.prepared, placeholder_row(plan.prepared.columns))
+    log.info(
+        "serving: warm %s v%d (%d models)",
+        chain_name,
+        plan.number,
+        len(plan.prepared.models),
+    )
+    return plan
+
+
+def placeholder_row(columns: Schema) -> pd.DataFrame:
+    """One row of made-up values in the input's columns and dtypes."""
+    return pd.DataFrame({c.name: [PLACEHOLDERS[c.dtype]] for c in columns})
+
+
+def chain_saved(sender: Any, instance: Chain, **kwargs: Any) -> None:
+    """``post_save`` of a chain: once committed, warm its new live version here."""
+    fields = kwargs.get("update_fields")
+    if instance.live_version_id is None or (fields and "live_version" not in fields):
+        return
+    name = instance.name
+    transaction.on_commit(lambda: _warm_quietly(name))
+
+
+def _warm_quietly(name: str) -> None:
+    # Marking a chain live must not fail because warming it here did.
+    try:
+        warm_chain(chain_name=name)
+    except Exception:
+        log.exception("serving: warming chain %s failed", name)
+
+
+def request_path_warm(*, chain_name: str) -> int:
+    """Send one request through the whole WSGI stack (middleware, URL resolving,
+    DRF, the error renderer) so the first caller does not pay for first use.
+
+    It carries no credentials, so it is answered 401 and changes nothing.
+    """
+    from django.conf import settings
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.test import RequestFactory
+
+    hosts = [h for h in settings.ALLOWED_HOSTS if h not in ("*", "")]
+    host = hosts[0].lstrip(".") if hosts else "localhost"
+    request = RequestFactory().post(
+        f"/api/chains/{chain_name}/predict",
+        data=b'{"rows": [{}]}',
+        content_type="application/json",
+        HTTP_HOST=host,
+        REMOTE_ADDR="127.0.0.1",
+    )
+    statuses: list[str] = []
+
+    def start_response(status: str, headers: Any, *exc_info: Any) -> Any:
+        statuses.append(status)
+        return lambda data: None
+
+    b"".join(WSGIHandler()(request.environ, start_response))
+    return int(statuses[0].split()[0]) if statuses else 0

@@ -1,0 +1,221 @@
+"""Catena on three hosts (network namespaces): web on A, workers on B and C.
+
+PostgreSQL, Redis and SeaweedFS listen on the bridge's address; each host has
+a folder of its own for ``CATENA_VAR_DIR`` and nothing else in common. The
+demo sales chain runs on 100,000 rows: first on B alone, then on B and C
+(nodes on both, outputs equal), then C is lost mid-node (every process killed,
+link down) and the run finishes on B with equal outputs.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pandas as pd
+import pytest
+from django.conf import settings
+
+from catena.reference import synthetic_sales
+from tests.hosts.netns import Host, Network, network
+from tests.hosts.services import postgres_server, redis_server, wait_port
+from tests.store.seaweed import Seaweed, seaweed_server
+
+pytestmark = [pytest.mark.slow, pytest.mark.worker, pytest.mark.timeout(900)]
+
+ROWS = 100_000
+LEASE_SECONDS = 4
+WEB_PORT = 8000
+
+
+@dataclass
+class Cluster:
+    net: Network
+    api: httpx.Client
+    seaweed: Seaweed
+    bucket: str
+    env: dict[str, str]
+    folder: Path
+
+    def host(self, name: str) -> Host:
+        return self.net.hosts[name]
+
+
+def host_env(base: dict[str, str], folder: Path, name: str) -> dict[str, str]:
+    var = folder / name
+    var.mkdir(exist_ok=True)
+    return {**base, "CATENA_VAR_DIR": str(var)}
+
+
+def worker_start(cluster: Cluster, name: str, beat: bool = False) -> Path:
+    host = cluster.host(name)
+    env = host_env(cluster.env, cluster.folder, name)
+    argv = [sys.executable, "-m", "celery", "-A", "config", "worker", "-c", "1"]
+    argv += ["-n", "worker@%h", "-l", "INFO", "--without-gossip", "--without-mingle"]
+    argv += ["--without-heartbeat"]
+    if beat:
+        argv += ["-B", "-s", str(cluster.folder / name / "beat")]
+    log = cluster.folder / f"{name}.log"
+    host.start(argv, env, settings.BASE_DIR, log)
+    deadline = time.monotonic() + 90
+    while " ready." not in log.read_text():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"worker on {name} did not start:\n{log.read_text()}")
+        time.sleep(0.2)
+    return log
+
+
+def web_start(cluster: Cluster) -> str:
+    """Migrate, install the demo, start gunicorn on A; return an API token."""
+    a = cluster.host("a")
+    env = host_env(cluster.env, cluster.folder, "a")
+    manage = [sys.executable, "manage.py"]
+    a.run([*manage, "migrate", "--noinput"], env, settings.BASE_DIR)
+    a.run([*manage, "catena_setup", "--username", "admin"], env, settings.BASE_DIR)
+    token = a.run([*manage, "token_create", "admin"], env, settings.BASE_DIR)
+    argv = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"]
+    argv += ["-b", f"{a.address}:{WEB_PORT}"]
+    a.start(argv, env, settings.BASE_DIR, cluster.folder / "a.log")
+    wait_port(a.address, WEB_PORT, timeout=90)
+    return token.strip().splitlines()[-1]
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory) -> Iterator[Cluster]:
+    folder = tmp_path_factory.mktemp("hosts")
+    (folder / "seaweed").mkdir()
+    with network(["a", "b", "c"]) as net:
+        gateway = net.gateway
+        with (
+            postgres_server(gateway) as database_url,
+            redis_server(gateway) as broker_url,
+            seaweed_server(folder / "seaweed", ip=gateway) as weed,
+        ):
+            bucket = weed.bucket_make()
+            env = cluster_env(database_url, broker_url, weed.storage_url(bucket), net)
+            found = Cluster(net, httpx.Client(), weed, bucket, env, folder)
+            token = web_start(found)
+            found.api = httpx.Client(
+                base_url=f"http://{net.hosts['a'].address}:{WEB_PORT}",
+                headers={"Authorization": f"Token {token}"},
+                timeout=60,
+            )
+            yield found
+            found.api.close()
+
+
+def cluster_env(
+    database_url: str, broker_url: str, storage_url: str, net: Network
+) -> dict[str, str]:
+    from os import environ
+
+    return {
+        **environ,
+        "DATABASE_URL": database_url,
+        "CELERY_BROKER_URL": broker_url,
+        "CATENA_STORAGE_URL": storage_url,
+        "SECRET_KEY": "several-hosts-test-key-" + "x" * 40,
+        "ALLOWED_HOSTS": net.hosts["a"].address,
+        "CATENA_WEB_WORKERS": "1",
+        "CATENA_NODE_LEASE_SECONDS": str(LEASE_SECONDS),
+        "CATENA_SWEEP_SECONDS": "1",
+        "CATENA_REQUEUE_MARGIN_SECONDS": "2",
+    }
+
+
+def dataset_upload(api: httpx.Client) -> int:
+    data, _ = synthetic_sales(ROWS, seed=16)
+    buffer = io.BytesIO()
+    data.to_parquet(buffer)
+    files = {"file": ("sales-100k.parquet", buffer.getvalue())}
+    response = api.post("/api/datasets/", files=files, data={"name": "sales-100k"})
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+def run_start(api: httpx.Client, dataset: int) -> int:
+    body = {"chain": "sales-stacked", "dataset": dataset, "reuse": False}
+    response = api.post("/api/runs/", json=body)
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+def run_get(api: httpx.Client, run_id: int) -> dict[str, Any]:
+    return dict(api.get(f"/api/runs/{run_id}/").json())
+
+
+def run_wait(api: httpx.Client, run_id: int, timeout: float = 300) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = run_get(api, run_id)
+        if run["status"] not in ("pending", "queued", "running"):
+            return run
+        time.sleep(0.25)
+    raise AssertionError(f"run {run_id} did not finish: {run_get(api, run_id)}")
+
+
+def output(api: httpx.Client, run_id: int) -> pd.DataFrame:
+    path = f"/api/runs/{run_id}/nodes/out/output?format=parquet"
+    response = api.get(path, follow_redirects=True)
+    assert response.status_code == 200
+    assert response.history[0].status_code == 302  # a pre-signed object URL
+    return pd.read_parquet(io.BytesIO(response.content))
+
+
+def hosts_of(run: dict[str, Any]) -> dict[str, list[str]]:
+    return {node["node_id"]: node["hosts"] for node in run["nodes"]}
+
+
+def test_runs_spread_over_two_worker_hosts_and_survive_losing_one(cluster):
+    api = cluster.api
+    worker_start(cluster, "b", beat=True)
+    dataset = dataset_upload(api)
+
+    # One worker host: the reference output.
+    alone = run_wait(api, run_start(api, dataset))
+    assert alone["status"] == "succeeded"
+    assert {h for hs in hosts_of(alone).values() for h in hs} == {"b"}
+    reference = output(api, alone["id"])
+    assert len(reference) == ROWS
+
+    # Two worker hosts: the parallel regressors land on both.
+    worker_start(cluster, "c")
+    both = run_wait(api, run_start(api, dataset))
+    assert both["status"] == "succeeded"
+    assert {h for hs in hosts_of(both).values() for h in hs} == {"b", "c"}
+    pd.testing.assert_frame_equal(output(api, both["id"]), reference)
+
+    # Lose C mid-node: B's worker is stopped so that C takes the run (a
+    # paused worker would still take messages from Redis), C is killed while
+    # it runs a node and its link taken down, then B's worker comes back and
+    # re-runs C's node once its lease has expired.
+    b, c = cluster.host("b"), cluster.host("c")
+    b.stop()
+    lost_run = run_start(api, dataset)
+    lost_node = node_running_on(api, lost_run, "c")
+    c.lose()
+    worker_start(cluster, "b", beat=True)
+    lost = run_wait(api, lost_run, timeout=LEASE_SECONDS * 3 + 120)
+    assert lost["status"] == "succeeded"
+    retried = next(n for n in lost["nodes"] if n["node_id"] == lost_node)
+    assert retried["hosts"] == ["c", "b"]
+    assert retried["attempts"] == 2
+    pd.testing.assert_frame_equal(output(api, lost_run), reference)
+
+
+def node_running_on(api: httpx.Client, run_id: int, host: str) -> str:
+    """Wait for a node of the run to be running on ``host``; its id."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        for node in run_get(api, run_id)["nodes"]:
+            running = node["status"] == "running" and node["node_id"] != "out"
+            if running and node["hosts"][-1:] == [host]:
+                return str(node["node_id"])
+        time.sleep(0.02)
+    raise AssertionError(f"no node of run {run_id} ran on {host}")

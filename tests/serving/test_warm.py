@@ -1,0 +1,100 @@
+"""gunicorn workers prepare every live chain before their first request."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import requests
+from sklearn.linear_model import LinearRegression
+
+from accounts.services import api_token_create
+from tests.conftest import BASE_DIR, database_url_for_workers
+from tests.serving.conftest import chain_make, model_doc, model_upload
+from tests.startcommand import free_port
+
+pytestmark = pytest.mark.slow
+
+
+def wait_logged(log: Path, text: str, process: subprocess.Popen, timeout=90.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if text in log.read_text():
+            return
+        if process.poll() is not None:
+            break
+        time.sleep(0.1)
+    raise AssertionError(f"{text!r} not logged:\n{log.read_text()}")
+
+
+def test_the_first_request_after_start_finds_the_chain_warm(
+    transactional_db, owner, staff, tmp_path
+):
+    frame = pd.DataFrame({"x": [0.0, 1.0, 2.0], "y": [1.0, 0.0, 2.0]})
+    fitted = LinearRegression().fit(frame, [1.0, 2.0, 6.0])
+    model_upload(name="lin", estimator=fitted, owner=owner, staff=staff)
+    chain_make(name="lin-chain", document=model_doc("lin", 1), user=owner)
+    token = api_token_create(user=owner).key
+    port = free_port()
+    log = tmp_path / "gunicorn.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url_for_workers(),
+        "CATENA_WEB_WORKERS": "1",
+    }
+    command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"]
+    with open(log, "w") as out:
+        process = subprocess.Popen(
+            [*command, "-b", f"127.0.0.1:{port}"],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        wait_logged(log, "1 live chains warm in this process", process)
+        assert "serving: warm lin-chain v1 (1 models)" in log.read_text()
+        response = requests.post(
+            f"http://127.0.0.1:{port}/api/chains/lin-chain/predict",
+            json={"rows": [{"x": 1.0, "y": 1.0}]},
+            headers={"Authorization": f"Token {token}"},
+            timeout=30,
+        )
+        assert response.status_code == 200, response.text
+        assert response.headers["Server-Timing"] == 'plan;desc="warm"'
+        assert response.json()["rows"][0]["prediction"] == pytest.approx(3.0)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(30)
+
+
+def test_a_chain_going_live_is_prepared_in_this_process(transactional_db, owner):
+    from builder import services as chain_services
+    from serving.plans import plans
+    from tests.serving.conftest import shop_doc
+
+    chain = chain_make(name="shop", document=shop_doc(), user=owner)
+    assert plans.get(("shop", 1)) is not None
+    doc = shop_doc()
+    doc["nodes"][2]["params"] = {}
+    chain_services.chain_version_save(chain=chain, document=doc, user=owner)
+    assert plans.get(("shop", 2)) is None  # saved, not live: nothing to warm
+    chain_services.chain_live_set(chain=chain, number=2, user=owner)
+    assert plans.get(("shop", 2)) is not None
+
+
+def test_the_request_path_warm_up_is_refused_and_changes_nothing(
+    transactional_db, shop
+):
+    from accounts.models import ApiToken
+    from serving.warm import request_path_warm
+
+    assert request_path_warm(chain_name="shop") == 401
+    assert ApiToken.objects.count() == 0

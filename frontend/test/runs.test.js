@@ -86,6 +86,6 @@ test("the shown run is the history's row completed by its detail and the polled 
 });
 
 test("Try variants opens the run page's form of the node", () => {
-  assert.equal(variantsFormUrl("/runs/12/", "stack"), "/runs/12/?experiment_node=stack#node-stack");
-  assert.equal(variantsFormUrl("/runs/12/", "a b"), "/runs/12/?experiment_node=a%20b#node-a%20b");
+  assert.equal(variantsFormUrl("/runs/12/", "stack"), "/runs/12/?experiment_node=stack");
+  assert.equal(variantsFormUrl("/runs/12/", "a&b"), "/runs/12/?experiment_node=a%26b");
 });

@@ -102,10 +102,10 @@ export function continuation(run, runs) {
   return { canContinue: run.status === "succeeded", continuedBy: next ? next.id : null };
 }
 
-// The run page with the variants form of `nodeId` open.
+// The run page with the variants form of `nodeId` open and focused (no #fragment:
+// a browser skips autofocus on a page opened at one).
 export function variantsFormUrl(runUrl, nodeId) {
-  const node = encodeURIComponent(nodeId);
-  return `${runUrl}?experiment_node=${node}#node-${node}`;
+  return `${runUrl}?experiment_node=${encodeURIComponent(nodeId)}`;
 }
 
 // The shown run's row: the history's, completed by its detail once fetched,

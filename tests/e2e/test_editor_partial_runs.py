@@ -35,11 +35,27 @@ def test_run_up_to_a_node_then_continue_then_try_variants_of_a_later_node(
     open_editor(page, "fan")
     expect(page.get_by_label("Data set", exact=True)).not_to_have_value("")
 
+    # An unsaved change (a node moved): a run runs a saved version, so the save
+    # dialog comes first and says the run up to the node follows.
+    box = node(page, "out").bounding_box()
+    page.mouse.move(box["x"] + 60, box["y"] + 20)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 100, box["y"] + 120, steps=6)
+    page.mouse.up()
+    expect(page.get_by_test_id("unsaved")).to_be_visible()
+
     # Step one: right-click a node, Run up to here.
     node(page, "a").click(button="right")
     menu = page.get_by_role("menu", name="Actions of a")
     menu.get_by_role("menuitem", name="Run up to here").click()
     expect(menu).to_have_count(0)
+    save = page.get_by_role("dialog", name="Save a new version")
+    expect(save.get_by_test_id("save-then-run")).to_have_text(
+        "The chain has unsaved changes. A run runs a saved version: save, and then "
+        "it runs up to a."
+    )
+    save.get_by_role("button", name="Save version").click()
+    expect(page.get_by_test_id("version")).to_have_text("version 2")
     expect(page.get_by_test_id("run-status")).to_have_text(
         "succeeded", timeout=RUN_TIMEOUT
     )
@@ -49,10 +65,10 @@ def test_run_up_to_a_node_then_continue_then_try_variants_of_a_later_node(
     for later in ("b", "both", "out"):
         expect(status_of(page, later)).to_have_attribute("data-status", "")
     partial = Run.objects.get()
-    assert partial.until == "a"
+    assert (partial.until, partial.chain_version.number) == ("a", 2)
     history = page.get_by_label("Run history")
     expect(history.locator("option:checked")).to_have_text(
-        f"#{partial.id} · v1 · succeeded · up to a"
+        f"#{partial.id} · v2 · succeeded · up to a"
     )
     shoot(page, "30-run-up-to-a")
 
@@ -72,7 +88,7 @@ def test_run_up_to_a_node_then_continue_then_try_variants_of_a_later_node(
     for computed in ("b", "both", "out"):
         expect(status_of(page, computed)).to_have_attribute("data-status", "succeeded")
     expect(history.locator("option:checked")).to_have_text(
-        f"#{rest.id} · v1 · succeeded · continues #{partial.id}"
+        f"#{rest.id} · v2 · succeeded · continues #{partial.id}"
     )
     shoot(page, "31-continued")
     # The pair is linked both ways: back to the partial run, which names its sequel.

@@ -93,6 +93,8 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
     document = run.document or run.chain_version.document
     drawing = document_drawing(document, marks=marks)
     done = sum(1 for n in nodes if n.status in ("succeeded", "reused"))
+    steps = {n["id"] for n in document["nodes"] if n["kind"] not in _ENDS}
+    chosen = _experiment_node(request, run, steps, {n.node_id for n in nodes})
     context = {
         "run": run,
         "nodes": [(n, _charts(n), _curves(n)) for n in nodes],
@@ -106,9 +108,35 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
             id=run.id
         )[:10],
         "links": selectors.run_links(run=run),
-        "steps": {n["id"] for n in document["nodes"] if n["kind"] not in _ENDS},
+        "steps": steps,
+        "experiment_node": chosen,
     }
     return render(request, "runner/run_detail.html", context)
+
+
+def _experiment_node(
+    request: HttpRequest, run: Run, steps: set[str], ran: set[str]
+) -> str:
+    """The node whose variants form opens (``?experiment_node=``, as the editor's
+    "Try variants" links); a node that cannot take variants here is said so."""
+    node_id = request.GET.get("experiment_node", "")[:64]
+    if not node_id:
+        return ""
+    if node_id not in steps or node_id not in ran:
+        messages.warning(
+            request,
+            f"Run #{run.id} has no step {node_id!r} to try variants of: pick a run "
+            "that computed it (or run up to it first).",
+        )
+        return ""
+    if run.is_active:
+        messages.info(
+            request,
+            f"Run #{run.id} is still running: the variants form of {node_id!r} "
+            "opens once it has finished.",
+        )
+        return ""
+    return node_id
 
 
 def _evaluation(run: Run) -> dict[str, Any] | None:

@@ -9,6 +9,7 @@ import { fixOps, fixPlan } from "./dialogs/fix.js";
 import FixDialog from "./dialogs/FixDialog.jsx";
 import { exportName, parseImport } from "./dialogs/importExport.js";
 import SaveDialog from "./dialogs/SaveDialog.jsx";
+import VariantsDialog from "./dialogs/VariantsDialog.jsx";
 import { useSave } from "./dialogs/useSave.js";
 import { canonical, datasetsByFit, toDocument, toFlow } from "./doc.js";
 import { insertTransformEdit } from "./document/edits.js";
@@ -17,8 +18,8 @@ import { useEditing } from "./document/useEditing.js";
 import { useDrafts } from "./drafts/useDrafts.js";
 import Inspector from "./Inspector.jsx";
 import { Palette, ProblemsPanel, ShortcutsSheet } from "./panels.jsx";
-import { NodeOutput } from "./RunPanel.jsx";
-import { targetOf } from "./runs/runs.js";
+import { NodeMenu, NodeOutput, NodeRunActions } from "./RunPanel.jsx";
+import { targetOf, variantBases } from "./runs/runs.js";
 import { useRuns } from "./runs/useRuns.js";
 import { useShortcuts } from "./shortcuts/useShortcuts.js";
 import { decorations } from "./store.js";
@@ -83,6 +84,7 @@ function Editor({ initialDocument, config, initialVersion, title }) {
   const [version, setVersion] = useState(initialVersion ?? null);
   const [toast, say] = useToast();
   const [dialog, setDialog] = useState(null);
+  const [menu, setMenu] = useState(null);
   const searchRef = useRef(null);
   const wrapperRef = useRef(null);
   const stats = useRef({ validations: 0, validateMs: null, saves: 0, saveMs: null, drafts: 0 });
@@ -138,10 +140,11 @@ function Editor({ initialDocument, config, initialVersion, title }) {
   };
 
   // Save, run, files ------------------------------------------------------------------
+  // `thenRun`: false, true (run the chain once saved) or {until} (run up to a node).
   const openSave = (thenRun = false) => {
     if (readOnly) return say("You may not change this chain.", "error");
     runAfterSave.current = thenRun;
-    setDialog({ type: "save" });
+    setDialog({ type: "save", thenRun });
     return undefined;
   };
   const startRun = () => {
@@ -149,6 +152,19 @@ function Editor({ initialDocument, config, initialVersion, title }) {
     if (!chain || !version || drafts.dirtyRef.current) return openSave(true);
     return runs.startRun(version);
   };
+  // Run the saved version up to a node (the selected one by default).
+  const runUntil = (nodeId) => {
+    const id = typeof nodeId === "string" ? nodeId : selected && selected.id;
+    const found = id && nodesRef.current.find((n) => n.id === id);
+    if (!found) return say("Select the node to run up to first.", "error");
+    if (found.data.kind === "output") return startRun();
+    if (!runs.dataset) return say("Choose a data set first.", "error");
+    if (!chain || !version || drafts.dirtyRef.current) return openSave({ until: id });
+    return runs.startRun(version, id);
+  };
+  const runUntilRef = useRef(runUntil);
+  runUntilRef.current = runUntil;
+  const tryVariants = (nodeId) => setDialog({ type: "variants", node: nodeId });
   const exportDoc = () => {
     const blob = new Blob([JSON.stringify(toDocument(nodesRef.current, edgesRef.current), null, 2)], { type: "application/json" });
     const a = document.createElement("a");
@@ -172,7 +188,7 @@ function Editor({ initialDocument, config, initialVersion, title }) {
   const shortcuts = () => setDialog({ type: "shortcuts" });
 
   useShortcuts({
-    save: () => openSave(), run: startRun, undo: d.undo, redo: d.redo, copy: edit.copy, paste: edit.paste,
+    save: () => openSave(), run: startRun, runUntil, undo: d.undo, redo: d.redo, copy: edit.copy, paste: edit.paste,
     selectAll: edit.selectAll, delete: edit.deleteSelection, shortcuts, layout: edit.layout, fit: edit.fit,
     zoomIn: () => rf.zoomIn({ duration: 100 }), zoomOut: () => rf.zoomOut({ duration: 100 }),
     search: () => searchRef.current && searchRef.current.focus(), clearSelection: edit.clearSelection,
@@ -193,10 +209,13 @@ function Editor({ initialDocument, config, initialVersion, title }) {
       )}
       <div className="editor-main">
         <Palette palette={palette} onAdd={(spec) => edit.addNode(spec)} readOnly={readOnly} searchRef={searchRef} />
-        <Canvas doc={d} edit={edit} readOnly={readOnly} wrapperRef={wrapperRef} />
+        <Canvas doc={d} edit={edit} readOnly={readOnly} wrapperRef={wrapperRef}
+          onNodeMenu={(event, node) => { event.preventDefault(); setMenu({ id: node.id, kind: node.data.kind, x: event.clientX, y: event.clientY }); }}
+          onPaneClick={() => setMenu(null)} />
         <aside className="side" aria-label="Details">
           <Inspector node={selected} nodes={nodes} edges={edges} palette={palette} readOnly={readOnly}
             onParams={edit.setParams} onRename={edit.rename} onConnect={edit.connect} onDisconnect={edit.disconnect}>
+            <NodeRunActions node={selected} canRun={!!chain} running={runs.running} onRunUntil={runUntil} onVariants={tryVariants} />
             {selected && runId && (
               <section className="run-output" aria-label="Run output">
                 <h3>Run <a href={(runDetail && runDetail.url) || `/runs/${runId}/`}>#{runId}</a>: output of {selected.id}</h3>
@@ -215,15 +234,24 @@ function Editor({ initialDocument, config, initialVersion, title }) {
       </div>
       {dialog && dialog.type === "shortcuts" && <ShortcutsSheet onClose={() => setDialog(null)} />}
       {dialog && dialog.type === "save" && (
-        <SaveDialog chain={chain} problems={errors} onClose={() => setDialog(null)}
+        <SaveDialog chain={chain} problems={errors} onClose={() => setDialog(null)} thenRun={dialog.thenRun}
           onSave={async (fields) => {
             await save(fields);
             setDialog(null);
-            if (runAfterSave.current) {
-              runAfterSave.current = false;
-              setTimeout(() => document.querySelector(".run-bar button.primary")?.click(), 50);
-            }
+            const then = runAfterSave.current;
+            runAfterSave.current = false;
+            if (then && then.until) setTimeout(() => runUntilRef.current(then.until), 50);
+            else if (then) setTimeout(() => document.querySelector(".run-bar button.primary")?.click(), 50);
           }} />
+      )}
+      {dialog && dialog.type === "variants" && (
+        <VariantsDialog nodeId={dialog.node} version={version} dirty={dirty} datasets={runs.datasets} running={runs.running}
+          bases={variantBases(runs.runs, { version, nodeId: dialog.node, edges: doc.edges })}
+          onRunUntil={runUntil} runPage={urls.runPage} onClose={() => setDialog(null)} />
+      )}
+      {menu && (
+        <NodeMenu menu={menu} canRun={!!chain} running={runs.running} onClose={() => setMenu(null)}
+          onRunUntil={runUntil} onVariants={tryVariants} />
       )}
       {dialog && dialog.type === "mapping" && (
         <FixDialog {...dialog} onClose={() => setDialog(null)} onApply={applyMapping} onInsert={insertTransform} />

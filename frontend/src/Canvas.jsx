@@ -16,7 +16,7 @@ function minimapColor(n) {
   return "#94a3b8";
 }
 
-export default function Canvas({ doc: d, edit: e, readOnly, wrapperRef }) {
+export default function Canvas({ doc: d, edit: e, readOnly, wrapperRef, onNodeMenu, onPaneClick }) {
   return (
     <div className="canvas" ref={wrapperRef} onDrop={e.onDrop} onDragOver={e.onDragOver} aria-label="Canvas" role="application">
       <ReactFlow
@@ -28,6 +28,9 @@ export default function Canvas({ doc: d, edit: e, readOnly, wrapperRef }) {
         onNodesChange={d.onNodesChange}
         onEdgesChange={d.onEdgesChange}
         onConnect={e.onConnect}
+        onNodeContextMenu={onNodeMenu}
+        onPaneClick={onPaneClick}
+        onMoveStart={onPaneClick}
         onConnectStart={e.onConnectStart}
         onConnectEnd={e.onConnectEnd}
         isValidConnection={e.isValidConnection}

@@ -1,5 +1,6 @@
 // Runs from the editor: pick a data set, start, follow node statuses, open outputs.
-import { useMemo } from "react";
+import { useEffect, useMemo, useRef } from "react";
+import { continuation, runLabel } from "./runs/runs.js";
 
 function previewOf(node) {
   const p = node && (node.preview || node.output_preview);
@@ -94,7 +95,30 @@ export function NodeOutput({ nodeId, node, run, csvUrl }) {
   );
 }
 
-export function RunBar({ datasets, dataset, setDataset, runs, runId, pickRun, onRun, running, progress, canRun, runStatus }) {
+// A run that stopped at a node: where, and Continue (or the run that continued
+// it); a run that continues another: a link back to it.
+function RunLinks({ run, runs, pickRun, onContinue, running }) {
+  if (!run || (!run.until && !run.continues)) return null;
+  const { canContinue, continuedBy } = continuation(run, runs);
+  return (
+    <span className="run-links" data-testid="run-links">
+      {run.until && <span className="muted small" data-testid="run-until">up to <code>{run.until}</code></span>}
+      {continuedBy ? (
+        <button type="button" className="link small" onClick={() => pickRun(String(continuedBy))}>continued by #{continuedBy}</button>
+      ) : canContinue && (
+        <button type="button" onClick={() => onContinue(run.id)} disabled={running}
+          aria-label={`Continue run #${run.id}: the remaining nodes on its stored outputs`} title="Run the remaining nodes on this run's stored outputs">
+          Continue
+        </button>
+      )}
+      {run.continues && (
+        <button type="button" className="link small" data-testid="run-continues" onClick={() => pickRun(String(run.continues))}>continues #{run.continues}</button>
+      )}
+    </span>
+  );
+}
+
+export function RunBar({ datasets, dataset, setDataset, runs, runId, pickRun, onRun, running, progress, canRun, runStatus, run, onContinue }) {
   return (
     <div className="run-bar" role="group" aria-label="Run">
       <label htmlFor="run-dataset" className="sr-only">Data set</label>
@@ -109,13 +133,59 @@ export function RunBar({ datasets, dataset, setDataset, runs, runId, pickRun, on
         <span style={{ width: `${Math.round(progress * 100)}%` }} />
       </div>
       {runStatus && <span className={`badge ${runStatus}`} data-testid="run-status">{runStatus}</span>}
+      <RunLinks run={run} runs={runs} pickRun={pickRun} onContinue={onContinue} running={running} />
       <label htmlFor="run-history" className="sr-only">Run history</label>
       <select id="run-history" value={runId ?? ""} onChange={(e) => pickRun(e.target.value ? e.target.value : null)}>
         <option value="">{runs.length ? "Runs…" : "No run yet"}</option>
         {runs.map((r) => (
-          <option key={r.id} value={r.id}>#{r.id} · v{r.version ?? r.version_number ?? r.chain_version ?? "?"} · {r.status}</option>
+          <option key={r.id} value={r.id}>{runLabel(r)}</option>
         ))}
       </select>
+    </div>
+  );
+}
+
+// The selected node's run actions: run up to it, try variants of it.
+export function NodeRunActions({ node, canRun, running, onRunUntil, onVariants }) {
+  if (!node || node.data.kind === "output") return null;
+  return (
+    <div className="node-run-actions" role="group" aria-label={`Runs of ${node.id}`}>
+      <button type="button" onClick={() => onRunUntil(node.id)} disabled={!canRun || running}
+        aria-label={`Run up to ${node.id} (Ctrl+Shift+Enter)`} title="Run only this node and the nodes it needs (Ctrl+Shift+Enter); continue later from the run bar">
+        Run up to here
+      </button>
+      {node.data.kind !== "input" && (
+        <button type="button" onClick={() => onVariants(node.id)} disabled={!canRun}
+          aria-label={`Try variants of ${node.id}`} title="Other models, versions or params in this node's place, on a run's stored outputs">
+          Try variants…
+        </button>
+      )}
+    </div>
+  );
+}
+
+// A node's context menu (right-click): the same run actions, where the node is.
+export function NodeMenu({ menu, canRun, running, onRunUntil, onVariants, onClose }) {
+  const ref = useRef(null);
+  const close = useRef(onClose);
+  close.current = onClose;
+  useEffect(() => {
+    const first = ref.current && ref.current.querySelector("button:not(:disabled)");
+    if (first) first.focus();
+    const away = (e) => { if (ref.current && !ref.current.contains(e.target)) close.current(); };
+    const key = (e) => { if (e.key === "Escape") close.current(); };
+    window.addEventListener("mousedown", away);
+    window.addEventListener("keydown", key);
+    return () => { window.removeEventListener("mousedown", away); window.removeEventListener("keydown", key); };
+  }, [menu]);
+  const act = (f) => () => { onClose(); f(menu.id); };
+  const output = menu.kind === "output";
+  return (
+    <div className="node-menu" role="menu" aria-label={`Actions of ${menu.id}`} ref={ref} style={{ left: menu.x, top: menu.y }}>
+      <button type="button" role="menuitem" disabled={!canRun || running} onClick={act(onRunUntil)}>{output ? "Run the chain" : "Run up to here"}</button>
+      {!output && menu.kind !== "input" && (
+        <button type="button" role="menuitem" disabled={!canRun} onClick={act(onVariants)}>Try variants…</button>
+      )}
     </div>
   );
 }

@@ -30,7 +30,7 @@ export default function Toolbar({ chain, title, version, dirty, readOnly, histSi
       </div>
       <RunBar datasets={runDatasets} dataset={r.dataset} setDataset={r.setDataset} runs={r.runs} runId={r.runId} pickRun={r.pickRun}
         onRun={a.run} running={r.running} progress={r.runData ? progressOf(r.runData, nodeMap(r.runData)) : 0}
-        canRun={!!chain} runStatus={r.runStatus} />
+        canRun={!!chain} runStatus={r.runStatus} run={r.run} onContinue={r.continueRun} />
     </div>
   );
 }

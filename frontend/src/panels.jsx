@@ -179,6 +179,8 @@ export const SHORTCUTS = [
   ["+ / −", "Zoom in / out"],
   ["/", "Search the palette"],
   ["Ctrl+Enter", "Run on the chosen data set"],
+  ["Ctrl+Shift+Enter", "Run up to the selected node"],
+  ["Right-click a node", "Run up to here, try variants"],
   ["?", "This sheet"],
   ["Esc", "Close a dialog, clear the selection"],
 ];

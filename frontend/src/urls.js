@@ -14,6 +14,8 @@ export function urlsFrom(config) {
     runsCreate: u.runs_create || runs,
     run: (id) => `${runs}${id}/`,
     status: (id) => `${runs}${id}/status`,
+    continue: (id) => `${runs}${id}/continue`,
+    runPage: (id) => `/runs/${id}/`,
     edit: (name) => `/chains/${name}/edit`,
     bundle: (name, number) =>
       ((own(name) && u.export) || `/api/chains/${name}/versions/{number}/export`).replace("{number}", number) + "?bundle=zip",

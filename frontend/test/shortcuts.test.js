@@ -23,3 +23,11 @@ test("save and run work everywhere; the rest waits while typing or in a dialog",
   assert.equal(action(key("Delete"), { dialog: true }), null);
   assert.equal(shortcutFor(key("c", { ctrlKey: true })).preventDefault, false);
 });
+
+test("Ctrl+Shift+Enter runs up to the selected node; Ctrl+Enter still runs the chain", () => {
+  assert.equal(action(key("Enter", { ctrlKey: true, shiftKey: true })), "runUntil");
+  assert.equal(action(key("Enter", { metaKey: true, shiftKey: true, target: { tagName: "INPUT" } })), "runUntil");
+  assert.equal(action(key("Enter", { ctrlKey: true })), "run");
+  assert.equal(action(key("Enter", { shiftKey: true })), null);
+  assert.equal(shortcutFor(key("Enter", { ctrlKey: true, shiftKey: true })).preventDefault, true);
+});

@@ -35,6 +35,40 @@ def test_the_run_page_offers_variants_of_each_step_but_not_of_its_ends(
     assert 'aria-label="Variants of out"' not in page
 
 
+def test_experiment_node_opens_that_nodes_variants_form_only(owner_client, base):
+    page = owner_client.get(f"/runs/{base.id}/?experiment_node=both").content.decode()
+    assert page.count('<details class="experiment-form" open>') == 1
+    opened = page.index('<details class="experiment-form" open>')
+    assert 'aria-label="Variants of both"' in page[opened : opened + 600]
+    assert 'id="exp-variants-both" name="variants" rows="4" autofocus' in page
+    plain = owner_client.get(f"/runs/{base.id}/").content.decode()
+    assert '<details class="experiment-form" open>' not in plain
+
+
+@pytest.mark.parametrize("node_id", ["out", "in", "nope", "<b>x</b>"])
+def test_experiment_node_that_takes_no_variants_is_said_so(owner_client, base, node_id):
+    response = owner_client.get(f"/runs/{base.id}/", {"experiment_node": node_id})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert f"Run #{base.id} has no step" in page
+    assert "<b>x</b>" not in page
+    assert '<details class="experiment-form" open>' not in page
+
+
+def test_experiment_node_of_a_node_past_a_partial_run_is_said_so(
+    owner_client, owner, base, drain
+):
+    partial = run_start(
+        chain_version=base.chain_version, user=owner, reuse_from=base, until="a"
+    )
+    drain()
+    response = owner_client.get(f"/runs/{partial.id}/?experiment_node=both")
+    page = response.content.decode()
+    assert f"Run #{partial.id} has no step &#x27;both&#x27;" in page
+    ok = owner_client.get(f"/runs/{partial.id}/?experiment_node=a").content.decode()
+    assert '<details class="experiment-form" open>' in ok
+
+
 def test_the_run_page_form_starts_an_experiment_and_opens_its_page(
     owner_client, base, drain
 ):

@@ -2,7 +2,7 @@
 import { useState } from "react";
 import { Modal } from "../panels.jsx";
 
-export default function SaveDialog({ chain, problems, onSave, onClose }) {
+export default function SaveDialog({ chain, problems, onSave, onClose, thenRun }) {
   const [message, setMessage] = useState("");
   const [name, setName] = useState("");
   const [error, setError] = useState(null);
@@ -30,6 +30,12 @@ export default function SaveDialog({ chain, problems, onSave, onClose }) {
         )}
         <label htmlFor="save-message">Message <span className="muted">(optional)</span></label>
         <input id="save-message" type="text" value={message} onChange={(e) => setMessage(e.target.value)} placeholder="What changed?" />
+        {thenRun && (
+          <p className="help" data-testid="save-then-run">
+            {chain && "The chain has unsaved changes. "}A run runs a saved version: save, and then it runs
+            {thenRun.until ? <> up to <code>{thenRun.until}</code></> : " the whole chain"}.
+          </p>
+        )}
         {problems > 0 && <p className="help">The chain has {problems} problem{problems === 1 ? "" : "s"}; the server refuses to save an invalid chain, your draft keeps it meanwhile.</p>}
         {error && (
           <ul className="errorlist" role="alert">{error.map((m, i) => <li key={i}>{m}</li>)}</ul>

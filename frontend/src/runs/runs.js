@@ -56,3 +56,65 @@ export function targetOf(list, value) {
   const found = (list || []).find((d) => String(d.id) === String(value));
   return (found && found.target) || "";
 }
+
+// The nodes a run up to `until` computes: the node and everything upstream of it
+// (every node when `until` is empty). `edges` are [source, target] pairs.
+export function upstreamOf(edges, until) {
+  const parents = new Map();
+  for (const [a, b] of edges || []) parents.set(b, [...(parents.get(b) || []), a]);
+  const seen = new Set([until]);
+  const todo = [until];
+  while (todo.length) {
+    for (const p of parents.get(todo.pop()) || []) {
+      if (!seen.has(p)) {
+        seen.add(p);
+        todo.push(p);
+      }
+    }
+  }
+  return seen;
+}
+
+// Runs an experiment on `nodeId` can start from: succeeded runs of `version`
+// that computed the node (the whole chain, or up to the node or past it),
+// newest first. Their stored outputs feed the variants.
+export function variantBases(runs, { version, nodeId, edges }) {
+  return (runs || [])
+    .filter((r) => r.status === "succeeded" && Number(r.version) === Number(version))
+    .filter((r) => !r.until || r.until === nodeId || upstreamOf(edges, r.until).has(nodeId))
+    .sort((a, b) => b.id - a.id);
+}
+
+// A run in the history list: its number, version and status, and whether it ran
+// only up to a node or continues such a run.
+export function runLabel(r) {
+  const parts = [`#${r.id}`, `v${r.version ?? r.version_number ?? r.chain_version ?? "?"}`, r.status];
+  if (r.until) parts.push(`up to ${r.until}`);
+  if (r.continues) parts.push(`continues #${r.continues}`);
+  return parts.join(" · ");
+}
+
+// Whether a run can be continued: it stopped at a node and succeeded, and no run
+// of `runs` continues it yet (returned as `continuedBy`).
+export function continuation(run, runs) {
+  if (!run || !run.until) return { canContinue: false, continuedBy: null };
+  const next = (runs || []).filter((r) => String(r.continues) === String(run.id)).sort((a, b) => b.id - a.id)[0];
+  return { canContinue: run.status === "succeeded", continuedBy: next ? next.id : null };
+}
+
+// The run page with the variants form of `nodeId` open and focused (no #fragment:
+// a browser skips autofocus on a page opened at one).
+export function variantsFormUrl(runUrl, nodeId) {
+  return `${runUrl}?experiment_node=${encodeURIComponent(nodeId)}`;
+}
+
+// The shown run's row: the history's, completed by its detail once fetched,
+// with the status the poll saw last.
+export function currentRun(runs, runId, detail, status) {
+  if (!runId) return null;
+  const row = (runs || []).find((r) => String(r.id) === String(runId));
+  const fresh = detail && String(detail.id) === String(runId) ? detail : null;
+  if (!row && !fresh) return null;
+  const run = { ...(row || {}), ...(fresh || {}) };
+  return status ? { ...run, status } : run;
+}

@@ -3,7 +3,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { listOf } from "../api.js";
 import { toDocument } from "../doc.js";
 import { decorations } from "../store.js";
-import { POLL_MS, TERMINAL, chainRuns, datasetValue, firstDataset, mergeRunNodes, nodeMap } from "./runs.js";
+import { POLL_MS, TERMINAL, chainRuns, currentRun, datasetValue, firstDataset, mergeRunNodes, nodeMap } from "./runs.js";
 
 export function useRuns({ api, urls, chain, nodesRef, edgesRef, selectedId, say }) {
   const [datasets, setDatasets] = useState([]);
@@ -77,22 +77,43 @@ export function useRuns({ api, urls, chain, nodesRef, edgesRef, selectedId, say 
     [follow],
   );
   pickRunRef.current = pickRun;
+  const show = useCallback(
+    (run) => {
+      setRunId(String(run.id));
+      decorations.set({ nodeStatus: {} });
+      follow(run.id);
+      loadRuns();
+    },
+    [follow, loadRuns],
+  );
+  // The whole chain, or with `until` only that node and the nodes it needs.
   const startRun = useCallback(
-    async (version) => {
+    async (version, until = "") => {
       try {
-        const run = await api.post(urls.runsCreate, { chain, version, dataset: datasetValue(dataset) });
-        say(`Run #${run.id} started.`);
-        setRunId(String(run.id));
-        decorations.set({ nodeStatus: {} });
-        follow(run.id);
-        loadRuns();
+        const body = { chain, version, dataset: datasetValue(dataset) };
+        if (until) body.until = until;
+        const run = await api.post(urls.runsCreate, body);
+        say(until ? `Run #${run.id} started, up to ${until}.` : `Run #${run.id} started.`);
+        show(run);
       } catch (err) {
         say(`The run did not start: ${err.message}`, "error");
       }
     },
-    [api, urls, chain, dataset, follow, loadRuns, say],
+    [api, urls, chain, dataset, show, say],
   );
-
+  // The rest of a run made up to a node, on its stored outputs.
+  const continueRun = useCallback(
+    async (id) => {
+      try {
+        const run = await api.post(urls.continue(id));
+        say(`Run #${run.id} continues run #${id}.`);
+        show(run);
+      } catch (err) {
+        say(`Run #${id} was not continued: ${err.message}`, "error");
+      }
+    },
+    [api, urls, show, say],
+  );
   const runNodes = useMemo(() => mergeRunNodes(runData, runDetail), [runData, runDetail]);
   const runStatus = runData ? runData.status : null;
   const doneCount = runData ? runData.done : null;
@@ -104,6 +125,7 @@ export function useRuns({ api, urls, chain, nodesRef, edgesRef, selectedId, say 
 
   return {
     datasets, dataset, setDataset, runs, runId, runData, runDetail, runNodes, runStatus,
-    running: runStatus !== null && !TERMINAL.has(runStatus), pickRun, startRun,
+    running: runStatus !== null && !TERMINAL.has(runStatus), pickRun, startRun, continueRun,
+    run: currentRun(runs, runId, runDetail, runData && String(runData.id) === String(runId) ? runData.status : null),
   };
 }

@@ -6,12 +6,13 @@ export function isTyping(target) {
 }
 
 // The action name for a keydown event, or null. `dialog` is true while a dialog is open.
-// Actions: save run undo redo copy paste selectAll delete shortcuts layout fit
+// Actions: save run runUntil undo redo copy paste selectAll delete shortcuts layout fit
 // zoomIn zoomOut search clearSelection. `preventDefault` says whether to stop the browser's own.
 export function shortcutFor(e, { dialog = false } = {}) {
   const mod = e.ctrlKey || e.metaKey;
   const k = e.key.toLowerCase();
   if (mod && k === "s") return { action: "save", preventDefault: true };
+  if (mod && e.shiftKey && e.key === "Enter") return { action: "runUntil", preventDefault: true };
   if (mod && e.key === "Enter") return { action: "run", preventDefault: true };
   if (dialog || isTyping(e.target)) return null;
   if (mod && k === "z" && !e.shiftKey) return { action: "undo", preventDefault: true };

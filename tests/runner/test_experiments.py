@@ -347,9 +347,7 @@ def test_variants_on_a_labelled_data_set_show_the_outputs_metrics_and_sort_by_th
             "t": [float(3 * i) for i in range(rows)],
         }
     )
-    labelled = dataset_create_from_frame(
-        name="xyt", df=frame, owner=owner, target="t"
-    )
+    labelled = dataset_create_from_frame(name="xyt", df=frame, owner=owner, target="t")
     version = chain_version_make(owner=owner, document=fan_doc())
     run = run_start(chain_version=version, user=owner, dataset=labelled)
     drain()

@@ -297,10 +297,11 @@ def pytest_run(
     command = [str(PY), "-m", "pytest", "--create-db", f"--basetemp={basetemp}"]
     command += extra
     out = log.open("w") if log else None
+    # Unbuffered: the log file shows progress while the suite runs.
     proc = subprocess.Popen(
         command,
         cwd=ROOT,
-        env=env,
+        env={**env, "PYTHONUNBUFFERED": "1"},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT if log else None,
         text=True,

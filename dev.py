@@ -296,7 +296,7 @@ def pytest_run(
     basetemp = ROOT / env.get("CATENA_VAR_DIR", "var") / "pytest-tmp"
     command = [str(PY), "-m", "pytest", "--create-db", f"--basetemp={basetemp}"]
     command += extra
-    out = log.open("w") if log else None
+    out = log.open("w", buffering=1) if log else None
     # Unbuffered: the log file shows progress while the suite runs.
     proc = subprocess.Popen(
         command,

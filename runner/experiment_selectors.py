@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 
+from catena.metrics import lower_is_better
 from runner.evaluation_charts import metric_bars
 from runner.models import Artifact, Experiment, NodeResult, Promotion, Run, Variant
 
@@ -161,9 +162,15 @@ def run_metrics(run: Any) -> dict[str, Any]:
 
 
 def rows_sorted(rows: list[VariantRow], sort: str) -> list[VariantRow]:
-    """Sorted by ``sort`` (``-`` first: descending); missing values last."""
+    """Sorted by ``sort`` (``-`` first: descending); missing values last.
+
+    A metric (``metric:<name>``) sorts best first: ascending for an error or a
+    loss, descending for R², accuracy, ...; ``-metric:<name>`` worst first.
+    """
     descending = sort.startswith("-")
     name = sort.lstrip("-")
+    if name.startswith("metric:") and not lower_is_better(name.removeprefix("metric:")):
+        descending = not descending
 
     def value(row: VariantRow) -> Any:
         if name.startswith("metric:"):

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from builder.models import Chain
+from catena.metrics import lower_is_better
 from config.exceptions import CatenaAppError
 from runner import experiment_selectors as selectors
 from runner.forms import ExperimentForm, PromoteForm
@@ -46,9 +47,14 @@ def experiment_detail(request: HttpRequest, experiment_id: int) -> HttpResponse:
         "summary": summary,
         "experiment": experiment,
         "sort": sort,
+        # (sort key, name, whether the key sorts values descending): a metric
+        # sorts best first, so R² and the like go from high to low.
         "columns": [
-            *[(name, name) for name in selectors.SORTS],
-            *[(f"metric:{name}", name) for name in summary.metric_names],
+            *[(name, name, False) for name in selectors.SORTS],
+            *[
+                (f"metric:{name}", name, not lower_is_better(name))
+                for name in summary.metric_names
+            ],
         ],
     }
     return render(request, "runner/experiment_detail.html", context)

@@ -146,13 +146,14 @@ def test_a_variant_of_the_wrong_shape_from_the_form_is_refused(
 # Charts and the outputs side by side ---------------------------------------------
 #: Which way each regression metric improves, said here, not read from catena.
 SMALLER_IS_BETTER = {"mae": True, "rmse": True, "r2": False}
+#: Not given best first: "same" (the plain mean) is the best of the three here.
 THREE = [
-    {"label": "same"},
     {"label": "near", **WEIGHTED},
     {
         "label": "far",
         "params": {"method": "weighted_mean", "weights": {"a": 1, "b": 4}},
     },
+    {"label": "same"},
 ]
 
 
@@ -220,6 +221,7 @@ def test_a_labelled_experiment_shows_a_bar_chart_per_metric_best_first(
             reverse=not SMALLER_IS_BETTER[metric],
         )
         assert [p for p, _ in bars] == best_first, metric
+        assert best_first != sorted(best_first), "the order given must not be best"
         for position, value in bars:
             assert value == pytest.approx(expected[position][metric])
     # Labelled and readable without the picture.
@@ -227,6 +229,13 @@ def test_a_labelled_experiment_shows_a_bar_chart_per_metric_best_first(
     assert "MAE by variant, lower is better, best first</title>" in page
     assert 'role="img" aria-labelledby="metric-1-title metric-1-desc"' in page
     assert "Name a target column" not in page
+    # The table's metric columns sort best first: R² from high to low.
+    by_r2 = owner_client.get(f"/experiments/{experiment.id}/?sort=metric:r2")
+    text = by_r2.content.decode()
+    assert 'href="?sort=-metric%3Ar2" aria-sort="descending"' in text
+    table = re.search(r'<table class="variants".*?</table>', text, re.S).group(0)
+    order = [int(p) for p in re.findall(r'<tr data-variant="(\d+)"', table)]
+    assert order == [p for p, _ in shown["r2"]]
 
 
 def test_the_outputs_side_by_side_match_each_variants_stored_output(

@@ -391,10 +391,10 @@ def test_the_detail_gives_the_outputs_side_by_side_and_a_chart_per_metric(
     version = chain_version_make(owner=owner, document=fan_doc())
     run = run_start(chain_version=version, user=owner, dataset=labelled)
     drain()
-    variants = [{"label": "same"}, {"label": "near", **WEIGHTED}]
+    variants = [{"label": "near", **WEIGHTED}, {"label": "same"}]
     created = post(api, {"run": run.id, "node": "both", "variants": variants}).json()
     # "same" reuses every node (it succeeds at once); "near" has not run yet.
-    assert [c["variant"] for c in created["sample"]["columns"]] == [0]
+    assert [c["variant"] for c in created["sample"]["columns"]] == [1]
     assert created["charts"] == []
     drain()
     for variant in Variant.objects.filter(experiment_id=created["id"]):
@@ -405,8 +405,8 @@ def test_the_detail_gives_the_outputs_side_by_side_and_a_chart_per_metric(
     assert (sample["node"], sample["target"]) == ("out", "t")
     assert sample["inputs"] == ["x", "y"]
     assert [(c["variant"], c["label"], c["column"]) for c in sample["columns"]] == [
-        (0, "same", "m"),
-        (1, "near", "m"),
+        (0, "near", "m"),
+        (1, "same", "m"),
     ]
     outputs = [
         stored(v.run, "out")["m"]
@@ -431,4 +431,13 @@ def test_the_detail_gives_the_outputs_side_by_side_and_a_chart_per_metric(
         assert [b["variant"] for b in chart["bars"]] == order
         assert [b["value"] for b in chart["bars"]] == [metrics[p][name] for p in order]
         assert chart["missing"] == []
+        assert order == [1, 0], "the best must not be the first given"
     assert charts["r2"]["title"] == "R²"
+
+    # The table sorts by a metric best first too: R² from high to low.
+    url = f"/api/experiments/{created['id']}/"
+    by_r2 = sorted(metrics, key=lambda p: metrics[p]["r2"], reverse=True)
+    best = api.get(url, {"sort": "metric:r2"}).json()["variants"]
+    worst = api.get(url, {"sort": "-metric:r2"}).json()["variants"]
+    assert [v["position"] for v in best] == by_r2
+    assert [v["position"] for v in worst] == by_r2[::-1]

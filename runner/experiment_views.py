@@ -43,10 +43,15 @@ def experiment_detail(request: HttpRequest, experiment_id: int) -> HttpResponse:
     experiment = selectors.experiment_get(experiment_id=experiment_id)
     sort = request.GET.get("sort", "")[:100]
     summary = selectors.experiment_summary(experiment=experiment, sort=sort)
+    base = experiment.base_run
     context = {
         "summary": summary,
         "experiment": experiment,
         "sort": sort,
+        # Variants' runs on a labelled data set that are not scored yet: the
+        # page waits for their metrics.
+        "scoring": bool(base is not None and base.target)
+        and any(r.status == "succeeded" and not r.metrics for r in summary.rows),
         # (sort key, name, whether the key sorts values descending): a metric
         # sorts best first, so R² and the like go from high to low.
         "columns": [

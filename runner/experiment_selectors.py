@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
@@ -44,7 +45,7 @@ class ExperimentSummary:
     metric_names: list[str]
     sample: Sample
 
-    @property
+    @cached_property
     def charts(self) -> list[dict[str, Any]]:
         """One bar chart per metric, the variants best first."""
         return metric_bars(

@@ -37,6 +37,37 @@ MAX_CLASSES = 50
 
 REGRESSION_METRICS = ("mae", "rmse", "r2")
 CLASSIFICATION_METRICS = ("accuracy", "f1_macro", "log_loss", "roc_auc")
+#: Errors and losses: the smaller the better. Every other metric (R², accuracy,
+#: F1, ROC AUC) grows with quality.
+LOWER_IS_BETTER = frozenset({"mae", "rmse", "log_loss"})
+#: How a metric is named to people.
+METRIC_TITLES = {
+    "mae": "MAE",
+    "rmse": "RMSE",
+    "r2": "R²",
+    "accuracy": "accuracy",
+    "f1_macro": "F1 (macro)",
+    "log_loss": "log loss",
+    "roc_auc": "ROC AUC",
+}
+
+
+def lower_is_better(name: str) -> bool:
+    """Whether a smaller value of the metric ``name`` is the better one.
+
+    >>> lower_is_better("rmse"), lower_is_better("r2")
+    (True, False)
+    """
+    return name in LOWER_IS_BETTER
+
+
+def best_first(name: str, value: float) -> float:
+    """A sort key putting the best value of the metric ``name`` first.
+
+    >>> sorted([0.2, 0.9, 0.5], key=lambda v: best_first("accuracy", v))
+    [0.9, 0.5, 0.2]
+    """
+    return value if lower_is_better(name) else -value
 
 
 @dataclass(frozen=True, slots=True)

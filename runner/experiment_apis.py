@@ -81,6 +81,68 @@ class ExperimentListOutputSerializer(serializers.Serializer[Any]):
     url = serializers.CharField(source="get_absolute_url")
 
 
+class MetricBarSerializer(serializers.Serializer[Any]):
+    variant = serializers.IntegerField(source="position", help_text="Its position.")
+    label = serializers.CharField()  # type: ignore[assignment]
+    value = serializers.FloatField()
+
+
+class MetricVariantSerializer(serializers.Serializer[Any]):
+    variant = serializers.IntegerField(source="position", help_text="Its position.")
+    label = serializers.CharField()  # type: ignore[assignment]
+
+
+class MetricChartSerializer(serializers.Serializer[Any]):
+    metric = serializers.CharField()
+    title = serializers.CharField(help_text="The metric's name for people (R², ...).")
+    better = serializers.ChoiceField(
+        choices=["lower", "higher"], help_text="Which values are the better ones."
+    )
+    bars = MetricBarSerializer(
+        many=True, help_text="One per variant with a value, the best first."
+    )
+    missing = MetricVariantSerializer(
+        many=True, help_text="Variants without a value for this metric (yet)."
+    )
+
+
+class SampleColumnSerializer(serializers.Serializer[Any]):
+    variant = serializers.IntegerField(help_text="The variant's position.")
+    label = serializers.CharField()  # type: ignore[assignment]
+    column = serializers.CharField(help_text="A column of the variant's output.")
+
+
+class SampleRowSerializer(serializers.Serializer[Any]):
+    id = serializers.JSONField(help_text="The row id (the table's index).")
+    inputs = serializers.ListField(
+        child=serializers.JSONField(allow_null=True),
+        help_text="Cells of the input columns.",
+    )
+    target = serializers.JSONField(
+        allow_null=True, help_text="The target's value (null: none or missing)."
+    )
+    values = serializers.ListField(
+        child=serializers.JSONField(allow_null=True),
+        help_text="One cell per sample column (null: missing).",
+    )
+
+
+class SampleSerializer(serializers.Serializer[Any]):
+    node = serializers.CharField(
+        help_text="The node whose output is shown: the chain's output node."
+    )
+    inputs = serializers.ListField(
+        child=serializers.CharField(), help_text="A few columns of the input."
+    )
+    target = serializers.CharField(help_text="The target column (empty: none).")
+    columns = SampleColumnSerializer(many=True)
+    rows = SampleRowSerializer(many=True)
+    cut = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text="Variants with more output columns than the sample shows.",
+    )
+
+
 class ExperimentOutputSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField(source="experiment.id")
     chain = serializers.CharField(source="experiment.chain_version.chain.name")
@@ -97,6 +159,14 @@ class ExperimentOutputSerializer(serializers.Serializer[Any]):
     done = serializers.IntegerField()
     metric_names = serializers.ListField(child=serializers.CharField())
     variants = VariantRowSerializer(source="rows", many=True)
+    charts = MetricChartSerializer(
+        many=True,
+        help_text="With a target: one bar chart per metric, the variants best first.",
+    )
+    sample = SampleSerializer(
+        help_text="The first rows of every succeeded variant's output, side by side "
+        "(read from the stored previews)."
+    )
     promotions = PromotionOutputSerializer(many=True)
     url = serializers.CharField(source="experiment.get_absolute_url")
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from builder.models import Chain
+from catena.metrics import lower_is_better
 from config.exceptions import CatenaAppError
 from runner import experiment_selectors as selectors
 from runner.forms import ExperimentForm, PromoteForm
@@ -42,13 +43,23 @@ def experiment_detail(request: HttpRequest, experiment_id: int) -> HttpResponse:
     experiment = selectors.experiment_get(experiment_id=experiment_id)
     sort = request.GET.get("sort", "")[:100]
     summary = selectors.experiment_summary(experiment=experiment, sort=sort)
+    base = experiment.base_run
     context = {
         "summary": summary,
         "experiment": experiment,
         "sort": sort,
+        # Variants' runs on a labelled data set that are not scored yet: the
+        # page waits for their metrics.
+        "scoring": bool(base is not None and base.target)
+        and any(r.status == "succeeded" and not r.metrics for r in summary.rows),
+        # (sort key, name, whether the key sorts values descending): a metric
+        # sorts best first, so R² and the like go from high to low.
         "columns": [
-            *[(name, name) for name in selectors.SORTS],
-            *[(f"metric:{name}", name) for name in summary.metric_names],
+            *[(name, name, False) for name in selectors.SORTS],
+            *[
+                (f"metric:{name}", name, not lower_is_better(name))
+                for name in summary.metric_names
+            ],
         ],
     }
     return render(request, "runner/experiment_detail.html", context)

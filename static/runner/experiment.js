@@ -1,11 +1,22 @@
 // Live progress of an experiment page: polls the experiment's API about once a
 // second while variants run, updates each row's status, time and computed /
 // reused counts and the progress bar, and reloads once when all have finished.
+// On a data set with a target it also waits (a minute at most) for the
+// succeeded variants' runs to be scored, so the page reloads with its charts.
 (function () {
   "use strict";
   var script = document.currentScript;
-  if (script.dataset.active !== "1") return;
+  var active = script.dataset.active === "1";
+  var scoring = script.dataset.scoring === "1";
+  if (!active && !scoring) return;
   var url = script.dataset.url;
+  var waits = 0;
+
+  function unscored(body) {
+    return body.variants.some(function (v) {
+      return v.status === "succeeded" && Object.keys(v.metrics).length === 0;
+    });
+  }
 
   function seconds(value) {
     if (value === null || value === undefined) return "…";
@@ -40,7 +51,12 @@
         if (!body) { setTimeout(poll, 3000); return; }
         paint(body);
         if (body.active) setTimeout(poll, 1000);
-        else window.location.reload();
+        else if (scoring && unscored(body)) {
+          // Still unscored after a minute: stop, and reload only if the page
+          // was drawn while variants ran (else it would reload forever).
+          if (++waits < 60) setTimeout(poll, 1000);
+          else if (active) window.location.reload();
+        } else window.location.reload();
       })
       .catch(function () { setTimeout(poll, 3000); });
   }

@@ -76,3 +76,52 @@ def test_an_experiment_started_on_the_run_page_shows_its_variants_and_promotes_o
     both = next(n for n in promoted.document["nodes"] if n["id"] == "both")
     assert both["params"]["method"] == "weighted_mean"
     assert Promotion.objects.get().chain_version == promoted
+
+
+def test_a_labelled_experiment_draws_a_chart_per_metric_and_the_outputs_side_by_side(
+    page,  # noqa: F811
+    editor_user,  # noqa: F811
+    celery_worker_process,
+):
+    import pandas as pd
+
+    from runner.services.datasets import dataset_create_from_frame
+    from runner.services.experiments import experiment_start
+
+    frame = pd.DataFrame(
+        {
+            "x": [float(i) for i in range(12)],
+            "y": [float(i % 4) for i in range(12)],
+            "t": [float(3 * i) for i in range(12)],
+        }
+    )
+    dataset = dataset_create_from_frame(
+        name="xyt", df=frame, owner=editor_user, target="t"
+    )
+    chain = services.chain_create(name="fan", owner=editor_user)
+    version, _ = services.chain_version_save(
+        chain=chain, document=fan_doc(), user=editor_user
+    )
+    base = run_start(chain_version=version, user=editor_user, dataset=dataset)
+    assert finished(base).status == Run.Status.SUCCEEDED
+    experiment = experiment_start(
+        user=editor_user,
+        base_run=base,
+        node_id="both",
+        variants=[{"label": "mean"}, {"label": "weighted", **WEIGHTED}],
+    )
+    # Opened at once: the page follows the variants, then waits for the worker
+    # to score their runs, and reloads with the charts.
+    page.goto(f"/experiments/{experiment.id}/")
+    charts = page.locator("figure.metric-chart")
+    expect(charts).to_have_count(3, timeout=60_000)
+    for metric, name in (("mae", "MAE"), ("rmse", "RMSE"), ("r2", "R²")):
+        chart = charts.and_(page.locator(f'[data-metric="{metric}"]'))
+        expect(
+            chart.get_by_role("img", name=re.compile(f"^{name} by variant"))
+        ).to_be_visible()
+        expect(chart.locator("g.bar")).to_have_count(2)
+    sample = page.locator("table#sample tbody tr")
+    expect(sample).to_have_count(5)
+    expect(page.locator("table#sample thead")).to_contain_text("weighted")
+    shoot(page, "experiment-charts")

@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 import json
+import re
 
+import pandas as pd
 import pytest
+from sklearn import metrics as skm
 
 from runner.models import Experiment, Promotion, Run
+from runner.services.datasets import dataset_create_from_frame
+from runner.services.evaluation import run_evaluate
 from runner.services.experiments import experiment_start
 from runner.services.runs import run_start
+from runner.store import artifact_load
 from tests.runner.conftest import chain_version_make, dataset_make, fan_doc
 
 pytestmark = pytest.mark.django_db
+
+
+def stored(run: Run, node_id: str) -> pd.DataFrame:
+    result = run.nodes.select_related("artifact").get(node_id=node_id)
+    return artifact_load(artifact=result.artifact)
+
+
 WEIGHTED = {"params": {"method": "weighted_mean", "weights": {"a": 1.0, "b": 3.0}}}
 
 
@@ -162,3 +175,161 @@ def test_a_variant_of_the_wrong_shape_from_the_form_is_refused(
     response = owner_client.post("/experiments/new", body, follow=True)
     assert "Variant 1 must be an object" in response.content.decode()
     assert Experiment.objects.count() == 0
+
+
+# Charts and the outputs side by side ---------------------------------------------
+#: Which way each regression metric improves, said here, not read from catena.
+SMALLER_IS_BETTER = {"mae": True, "rmse": True, "r2": False}
+#: Not given best first: "same" (the plain mean) is the best of the three here.
+THREE = [
+    {"label": "near", **WEIGHTED},
+    {
+        "label": "far",
+        "params": {"method": "weighted_mean", "weights": {"a": 1, "b": 4}},
+    },
+    {"label": "same"},
+]
+
+
+@pytest.fixture
+def labelled(owner, drain) -> Run:
+    """in -> (a = 2x, b = y + 1) -> both -> out on a data set with target t = 3x."""
+    frame = pd.DataFrame(
+        {
+            "x": [float(i) for i in range(8)],
+            "y": [1.0, 2.0, 0.0, 1.0, 3.0, 1.0, 0.0, 2.0],
+            "t": [float(3 * i) for i in range(8)],
+        }
+    )
+    dataset = dataset_create_from_frame(name="xyt", df=frame, owner=owner, target="t")
+    version = chain_version_make(owner=owner, document=fan_doc())
+    run = run_start(chain_version=version, user=owner, dataset=dataset)
+    drain()
+    return run
+
+
+def scored_experiment(owner, base: Run, drain) -> Experiment:
+    experiment = experiment_start(
+        user=owner, base_run=base, node_id="both", variants=THREE
+    )
+    drain()
+    for variant in experiment.variants.all():
+        run_evaluate(run_id=variant.run_id)
+    return experiment
+
+
+def charts(page: str) -> dict[str, list[tuple[int, float]]]:
+    """Each chart's bars as (variant position, value), in the page's order."""
+    found = {}
+    for metric, body in re.findall(
+        r'<figure class="chart metric-chart" data-metric="([^"]+)">(.*?)</figure>',
+        page,
+        re.S,
+    ):
+        bars = re.findall(r'data-variant="(\d+)" data-value="([^"]+)"', body)
+        found[metric] = [(int(p), float(v)) for p, v in bars]
+    return found
+
+
+def test_a_labelled_experiment_shows_a_bar_chart_per_metric_best_first(
+    owner_client, owner, labelled, drain
+):
+    experiment = scored_experiment(owner, labelled, drain)
+    page = owner_client.get(f"/experiments/{experiment.id}/").content.decode()
+    shown = charts(page)
+    assert set(shown) == {"mae", "rmse", "r2"}
+
+    t = artifact_load(artifact=labelled.input)["t"]
+    expected = {}
+    for variant in experiment.variants.order_by("position"):
+        predicted = stored(variant.run, "out")["m"]
+        expected[variant.position] = {
+            "mae": skm.mean_absolute_error(t, predicted),
+            "rmse": skm.root_mean_squared_error(t, predicted),
+            "r2": skm.r2_score(t, predicted),
+        }
+    for metric, bars in shown.items():
+        best_first = sorted(
+            expected,
+            key=lambda p: expected[p][metric],
+            reverse=not SMALLER_IS_BETTER[metric],
+        )
+        assert [p for p, _ in bars] == best_first, metric
+        assert best_first != sorted(best_first), "the order given must not be best"
+        for position, value in bars:
+            assert value == pytest.approx(expected[position][metric])
+    # Labelled and readable without the picture.
+    assert "R² by variant, higher is better, best first</title>" in page
+    assert "MAE by variant, lower is better, best first</title>" in page
+    assert 'role="img" aria-labelledby="metric-1-title metric-1-desc"' in page
+    assert "Name a target column" not in page
+    # The table's metric columns sort best first: R² from high to low.
+    by_r2 = owner_client.get(f"/experiments/{experiment.id}/?sort=metric:r2")
+    text = by_r2.content.decode()
+    assert 'href="?sort=-metric%3Ar2" aria-sort="descending"' in text
+    table = re.search(r'<table class="variants".*?</table>', text, re.S).group(0)
+    order = [int(p) for p in re.findall(r'<tr data-variant="(\d+)"', table)]
+    assert order == [p for p, _ in shown["r2"]]
+
+
+def test_the_outputs_side_by_side_match_each_variants_stored_output(
+    owner_client, owner, labelled, drain
+):
+    experiment = scored_experiment(owner, labelled, drain)
+    page = owner_client.get(f"/experiments/{experiment.id}/").content.decode()
+    table = re.search(r'<table id="sample".*?</table>', page, re.S).group(0)
+    heads = re.findall(r'data-variant="(\d+)" data-column="([^"]+)"', table)
+    assert heads == [("0", "m"), ("1", "m"), ("2", "m")]
+    rows = re.findall(r'<tr data-row="([^"]+)">(.*?)</tr>', table, re.S)
+    assert len(rows) == 5
+    outputs = [
+        stored(v.run, "out")["m"] for v in experiment.variants.order_by("position")
+    ]
+    source = labelled.input
+    frame = artifact_load(artifact=source)
+    for row_id, cells in rows:
+        index = int(row_id)
+        values = re.findall(r'<td data-cell="value">([^<]+)</td>', cells)
+        assert [float(v) for v in values] == [o.loc[index] for o in outputs]
+        target = re.search(r'<td data-cell="target">([^<]+)</td>', cells).group(1)
+        assert float(target) == frame.loc[index, "t"]
+    assert [int(r) for r, _ in rows] == list(frame.index[:5])
+    assert 'of node <span class="mono">out</span> (the chain\'s output)' in page
+
+
+def test_without_a_target_the_page_says_how_to_get_charts(
+    owner_client, owner, base, drain
+):
+    experiment = experiment_start(
+        user=owner, base_run=base, node_id="both", variants=THREE
+    )
+    drain()
+    page = owner_client.get(f"/experiments/{experiment.id}/").content.decode()
+    assert "Name a target column on the data set to compare variants by metrics" in (
+        page
+    )
+    assert 'class="chart metric-chart"' not in page
+    # The outputs are side by side all the same, without a target column.
+    assert 'data-variant="2" data-column="m"' in page
+    assert 'data-cell="target"' not in page
+
+
+def test_the_page_asks_the_same_number_of_queries_for_more_variants(
+    owner_client, owner, labelled, drain
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(variants: list[dict]) -> int:
+        experiment = experiment_start(
+            user=owner, base_run=labelled, node_id="both", variants=variants
+        )
+        drain()
+        for variant in experiment.variants.all():
+            run_evaluate(run_id=variant.run_id)
+        with CaptureQueriesContext(connection) as captured:
+            page = owner_client.get(f"/experiments/{experiment.id}/")
+        assert page.status_code == 200
+        return len(captured)
+
+    assert queries(THREE[:1]) == queries(THREE * 4)

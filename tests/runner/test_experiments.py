@@ -372,3 +372,72 @@ def test_variants_on_a_labelled_data_set_show_the_outputs_metrics_and_sort_by_th
     for row in found:
         assert row["metrics"]["mae"] == pytest.approx(expected[row["label"]])
         assert set(row["metrics"]) >= {"mae", "rmse", "r2"}
+
+
+def test_the_detail_gives_the_outputs_side_by_side_and_a_chart_per_metric(
+    api, owner, drain
+):
+    from runner.services.datasets import dataset_create_from_frame
+    from runner.services.evaluation import run_evaluate
+
+    frame = pd.DataFrame(
+        {
+            "x": [float(i) for i in range(7)],
+            "y": [2.0, 1.0, 0.0, 1.0, 2.0, 5.0, 1.0],
+            "t": [float(3 * i) for i in range(7)],
+        }
+    )
+    labelled = dataset_create_from_frame(name="xyt", df=frame, owner=owner, target="t")
+    version = chain_version_make(owner=owner, document=fan_doc())
+    run = run_start(chain_version=version, user=owner, dataset=labelled)
+    drain()
+    variants = [{"label": "near", **WEIGHTED}, {"label": "same"}]
+    created = post(api, {"run": run.id, "node": "both", "variants": variants}).json()
+    # "same" reuses every node (it succeeds at once); "near" has not run yet.
+    assert [c["variant"] for c in created["sample"]["columns"]] == [1]
+    assert created["charts"] == []
+    drain()
+    for variant in Variant.objects.filter(experiment_id=created["id"]):
+        run_evaluate(run_id=variant.run_id)
+
+    shown = api.get(f"/api/experiments/{created['id']}/").json()
+    sample = shown["sample"]
+    assert (sample["node"], sample["target"]) == ("out", "t")
+    assert sample["inputs"] == ["x", "y"]
+    assert [(c["variant"], c["label"], c["column"]) for c in sample["columns"]] == [
+        (0, "near", "m"),
+        (1, "same", "m"),
+    ]
+    outputs = [
+        stored(v.run, "out")["m"]
+        for v in Variant.objects.filter(experiment_id=created["id"]).order_by(
+            "position"
+        )
+    ]
+    assert [r["id"] for r in sample["rows"]] == [0, 1, 2, 3, 4]
+    for row in sample["rows"]:
+        i = row["id"]
+        assert row["inputs"] == [frame.loc[i, "x"], frame.loc[i, "y"]]
+        assert row["target"] == frame.loc[i, "t"]
+        assert row["values"] == [o.loc[i] for o in outputs]
+
+    charts = {c["metric"]: c for c in shown["charts"]}
+    assert list(charts) == ["mae", "rmse", "r2"]
+    metrics = {v["position"]: v["metrics"] for v in shown["variants"]}
+    for name, lower in (("mae", True), ("rmse", True), ("r2", False)):
+        chart = charts[name]
+        assert chart["better"] == ("lower" if lower else "higher")
+        order = sorted(metrics, key=lambda p: metrics[p][name], reverse=not lower)
+        assert [b["variant"] for b in chart["bars"]] == order
+        assert [b["value"] for b in chart["bars"]] == [metrics[p][name] for p in order]
+        assert chart["missing"] == []
+        assert order == [1, 0], "the best must not be the first given"
+    assert charts["r2"]["title"] == "R²"
+
+    # The table sorts by a metric best first too: R² from high to low.
+    url = f"/api/experiments/{created['id']}/"
+    by_r2 = sorted(metrics, key=lambda p: metrics[p]["r2"], reverse=True)
+    best = api.get(url, {"sort": "metric:r2"}).json()["variants"]
+    worst = api.get(url, {"sort": "-metric:r2"}).json()["variants"]
+    assert [v["position"] for v in best] == by_r2
+    assert [v["position"] for v in worst] == by_r2[::-1]

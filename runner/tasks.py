@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from celery import shared_task
-from celery.signals import worker_process_init
+from celery.signals import worker_init, worker_process_init, worker_ready
 from celery.utils.log import get_task_logger
 
 from runner import claims, sweeper, warming
@@ -41,7 +41,18 @@ def runs_sweep() -> dict[str, int]:
     return sweeper.runs_sweep()
 
 
+@worker_init.connect  # type: ignore[untyped-decorator, unused-ignore]
+def pool_marks_prepare(**kwargs: Any) -> None:
+    warming.pool_marks_prepare()
+
+
 @worker_process_init.connect  # type: ignore[untyped-decorator, unused-ignore]
 def process_warm(**kwargs: Any) -> None:
     """Each pool process loads the models runs will need before it takes work."""
-    warming.worker_warm()
+    warming.process_warm()
+
+
+@worker_ready.connect  # type: ignore[untyped-decorator, unused-ignore]
+def pool_wait(sender: Any, **kwargs: Any) -> None:
+    """The worker says it is ready once its pool processes are warm."""
+    warming.pool_wait(pool=sender.pool)

@@ -3,7 +3,9 @@ then the model versions recent runs used most, loaded into the process's model
 cache (``registry.resolver.model_cache``) under the keys a run looks them up by.
 
 Called once per pool process when it starts (``runner.tasks``, Celery's
-``worker_process_init``: each prefork child has a cache of its own). Bounded by
+``worker_process_init``: each prefork child has a cache of its own), and the
+worker's main process says it is ready only once its pool processes are warm
+(``worker_ready``, which runs before the event loop takes messages). Bounded by
 the cache size, ``CATENA_WORKER_WARM_MODELS`` and ``CATENA_WORKER_WARM_SECONDS``;
 ``CATENA_WORKER_WARM=0`` turns it off. A model that cannot load (untrusted,
 its file changed, an endpoint down) is skipped: the run that needs it reports
@@ -12,12 +14,17 @@ the problem, as it would without warming.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import shutil
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Count
@@ -66,6 +73,65 @@ def worker_warm() -> Warmed | None:
         warmed.seconds * 1000,
     )
     return warmed
+
+
+def process_warm() -> None:
+    """In a pool process: warm it, then leave a mark its main process waits for."""
+    warmed = None
+    try:
+        warmed = worker_warm()
+    except Exception:
+        # A worker whose database is not reachable yet still starts (cold).
+        log.exception("worker process %d: warming failed", os.getpid())
+    mark = {"models": warmed.models if warmed else 0}
+    mark["ms"] = round(warmed.seconds * 1000) if warmed else 0
+    folder = _marks(os.getppid())
+    if not folder.is_dir():
+        return  # not a prefork process: nobody waits
+    # Written aside, then renamed: the main process never reads half a mark.
+    partial = folder / f".{os.getpid()}"
+    partial.write_text(json.dumps(mark))
+    partial.rename(folder / str(os.getpid()))
+
+
+def pool_marks_prepare() -> None:
+    """In the worker's main process, before its pool starts: a folder for marks."""
+    folder = _marks(os.getpid())
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+
+
+def pool_wait(*, pool: Any) -> None:
+    """In the worker's main process: wait until each prefork process is warm
+    (a solo pool warmed before this; a thread pool does not warm)."""
+    from celery.concurrency.prefork import TaskPool
+
+    folder = _marks(os.getpid())
+    if not isinstance(pool, TaskPool):
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    deadline = time.monotonic() + settings.CATENA_WORKER_WARM_SECONDS + 10
+    while len(_read(folder)) < pool.limit and time.monotonic() < deadline:
+        time.sleep(0.05)
+    marks = _read(folder)
+    shutil.rmtree(folder, ignore_errors=True)
+    log.info(
+        "worker: %d of %d processes warm, %s models each, the slowest in %d ms",
+        len(marks),
+        pool.limit,
+        "/".join(str(m) for m in sorted({m["models"] for m in marks})) or "0",
+        max((m["ms"] for m in marks), default=0),
+    )
+
+
+def _marks(parent: int) -> Path:
+    return Path(tempfile.gettempdir()) / f"catena-worker-warm-{parent}"
+
+
+def _read(folder: Path) -> list[dict[str, int]]:
+    if not folder.is_dir():
+        return []
+    return [json.loads(p.read_text()) for p in folder.glob("[0-9]*")]
 
 
 def warm_limit() -> int:

@@ -141,8 +141,13 @@ def test_each_worker_process_warms_live_models_and_its_first_run_loads_none(
     warmed = wait_for_lines(worker, WARMED, 2)
     assert len({pid for pid, *_ in warmed}) == 2  # each prefork child, itself
     assert {(models, live) for _, models, live, _ in warmed} == {("2", "2")}
-    loads = worker.output().count(LOADED)
+    output = worker.output()
+    loads = output.count(LOADED)
     assert loads == 4
+    # The worker said it was ready only once both processes were warm.
+    said = output.index("worker: 2 of 2 processes warm, 2 models each")
+    assert max(output.index(f"worker process {pid}:") for pid, *_ in warmed) < said
+    assert said < output.index(" ready.")
     run = run_start(chain_version=version, user=owner, rows=[{"x": 1.0, "y": 2.0}])
     assert run_wait(run).status == Run.Status.SUCCEEDED
     assert worker.output().count(LOADED) == loads

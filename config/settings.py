@@ -277,8 +277,9 @@ CATENA_MAX_ROWS = env.int("CATENA_MAX_ROWS", default=10_000)
 CATENA_MAX_ROWS_BYTES = env.int("CATENA_MAX_ROWS_BYTES", default=8 * 1024 * 1024)
 CATENA_MODEL_CACHE_SIZE = env.int("CATENA_MODEL_CACHE_SIZE", default=32)
 
-# SERVING AND REMOTE MODELS: config/serving_settings.py ------------------------
+# SERVING AND REMOTE MODELS, WORKER START: config/*_settings.py ----------------
 from config.serving_settings import *  # noqa: E402, F403
+from config.worker_settings import *  # noqa: E402, F403
 
 # REST API --------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -9,7 +9,9 @@ and sha256, through a bounded LRU cache.
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
@@ -21,6 +23,8 @@ from catena.resolving import ResolvedChain, ResolvedModel, Signature
 from catena.schema import schema_from_json
 from registry import formats, selectors
 from registry.models import ModelVersion, RegisteredModel
+
+log = logging.getLogger("catena.registry")
 
 
 class ModelCache:
@@ -109,9 +113,18 @@ def _loader(version: ModelVersion, cache: ModelCache) -> Callable[[], Any]:
         key = version.sha256
         if version.format == ModelVersion.Format.REMOTE:
             key = f"remote:{version.pk}"
-        return cache.get_or_load(key, lambda: load_version(version))
+        return cache.get_or_load(key, lambda: _load_logged(version))
 
     return load
+
+
+def _load_logged(version: ModelVersion) -> Any:
+    # One line per load: a process that keeps loading models shows in its log.
+    start = time.perf_counter()
+    adapter = load_version(version)
+    spent = (time.perf_counter() - start) * 1000
+    log.info("model %s loaded into the cache in %.0f ms", version, spent)
+    return adapter
 
 
 class RegistryResolver:

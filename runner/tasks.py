@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from celery import shared_task
+from celery.signals import worker_init, worker_process_init, worker_ready
 from celery.utils.log import get_task_logger
 
-from runner import claims, sweeper
+from runner import claims, sweeper, warming
 from runner.services.evaluation import run_evaluate as evaluation_run
 
 logger = get_task_logger(__name__)
@@ -37,3 +39,20 @@ def run_evaluate(run_id: int) -> None:
 def runs_sweep() -> dict[str, int]:
     """Re-enqueue nodes whose lease expired; fail overdue runs."""
     return sweeper.runs_sweep()
+
+
+@worker_init.connect  # type: ignore[untyped-decorator, unused-ignore]
+def pool_marks_prepare(**kwargs: Any) -> None:
+    warming.pool_marks_prepare()
+
+
+@worker_process_init.connect  # type: ignore[untyped-decorator, unused-ignore]
+def process_warm(**kwargs: Any) -> None:
+    """Each pool process loads the models runs will need before it takes work."""
+    warming.process_warm()
+
+
+@worker_ready.connect  # type: ignore[untyped-decorator, unused-ignore]
+def pool_wait(sender: Any, **kwargs: Any) -> None:
+    """The worker says it is ready once its pool processes are warm."""
+    warming.pool_wait(pool=sender.pool)

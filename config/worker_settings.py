@@ -1,0 +1,25 @@
+"""Settings of a worker process's start, read from the environment.
+
+Star-imported by ``config.settings`` after ``CATENA_MODEL_CACHE_SIZE`` (kept
+apart so each module stays small).
+"""
+
+from __future__ import annotations
+
+import environ
+
+env = environ.Env()
+
+# Each pool process loads the models of live chains, then those recent runs
+# (of the last CATENA_WORKER_WARM_DAYS) used most, before it takes work: at most
+# CATENA_WORKER_WARM_MODELS (never more than the model cache holds), and it
+# stops loading after CATENA_WORKER_WARM_SECONDS. CATENA_WORKER_WARM=0: off.
+CATENA_WORKER_WARM = env.bool("CATENA_WORKER_WARM", default=True)
+CATENA_WORKER_WARM_MODELS = env.int(
+    "CATENA_WORKER_WARM_MODELS", default=env.int("CATENA_MODEL_CACHE_SIZE", default=32)
+)
+CATENA_WORKER_WARM_DAYS = env.float("CATENA_WORKER_WARM_DAYS", default=7.0)
+CATENA_WORKER_WARM_SECONDS = env.float("CATENA_WORKER_WARM_SECONDS", default=60.0)
+# Celery kills a pool process that is not up within this many seconds (4 by
+# default): warming happens before a process says it is up.
+CELERY_WORKER_PROC_ALIVE_TIMEOUT = CATENA_WORKER_WARM_SECONDS + 30.0

@@ -375,16 +375,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_DB_REUSE_MAX = env.int("CATENA_DB_REUSE_MAX", default=1000)
 
 # RUNNER ----------------------------------------------------------------------
-CATENA_NODE_LEASE_SECONDS = env.int("CATENA_NODE_LEASE_SECONDS", default=30)
-CATENA_NODE_MAX_ATTEMPTS = env.int("CATENA_NODE_MAX_ATTEMPTS", default=3)
-CATENA_RUN_MAX_SECONDS = env.int("CATENA_RUN_MAX_SECONDS", default=6 * 3600)
-CATENA_TRANSIENT_RETRY_COUNTDOWN = env.int(
-    "CATENA_TRANSIENT_RETRY_COUNTDOWN", default=5
-)
-CATENA_TRANSIENT_MAX_RETRIES = env.int("CATENA_TRANSIENT_MAX_RETRIES", default=3)
-# A node QUEUED for longer than its lease plus this margin lost its message (a
-# broker outage, a worker killed before claiming): the sweeper sends it again.
-CATENA_REQUEUE_MARGIN_SECONDS = env.int("CATENA_REQUEUE_MARGIN_SECONDS", default=15)
+# Leases, attempts, retries and the requeue margin: config/worker_settings.py.
 # The sweeper (runner.runs_sweep) re-enqueues nodes whose lease expired; it runs
 # in celery beat, which dev.py starts as a process of its own (`celery beat`).
 CATENA_SWEEP_SECONDS = env.float("CATENA_SWEEP_SECONDS", default=5.0)

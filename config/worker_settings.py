@@ -1,4 +1,5 @@
-"""Settings of a worker process's start, read from the environment.
+"""Settings of the runner's workers (leases, retries, warm start), read from the
+environment.
 
 Star-imported by ``config.settings`` after ``CATENA_MODEL_CACHE_SIZE`` (kept
 apart so each module stays small).
@@ -23,3 +24,16 @@ CATENA_WORKER_WARM_SECONDS = env.float("CATENA_WORKER_WARM_SECONDS", default=60.
 # Celery kills a pool process that is not up within this many seconds (4 by
 # default): warming happens before a process says it is up.
 CELERY_WORKER_PROC_ALIVE_TIMEOUT = CATENA_WORKER_WARM_SECONDS + 30.0
+
+# Nodes: a claim's lease, attempts per node, a run's longest life, and retries
+# of a transient failure (a broker or database away for a moment).
+CATENA_NODE_LEASE_SECONDS = env.int("CATENA_NODE_LEASE_SECONDS", default=30)
+CATENA_NODE_MAX_ATTEMPTS = env.int("CATENA_NODE_MAX_ATTEMPTS", default=3)
+CATENA_RUN_MAX_SECONDS = env.int("CATENA_RUN_MAX_SECONDS", default=6 * 3600)
+CATENA_TRANSIENT_RETRY_COUNTDOWN = env.int(
+    "CATENA_TRANSIENT_RETRY_COUNTDOWN", default=5
+)
+CATENA_TRANSIENT_MAX_RETRIES = env.int("CATENA_TRANSIENT_MAX_RETRIES", default=3)
+# A node QUEUED for longer than its lease plus this margin lost its message (a
+# broker outage, a worker killed before claiming): the sweeper sends it again.
+CATENA_REQUEUE_MARGIN_SECONDS = env.int("CATENA_REQUEUE_MARGIN_SECONDS", default=15)

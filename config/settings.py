@@ -375,15 +375,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_DB_REUSE_MAX = env.int("CATENA_DB_REUSE_MAX", default=1000)
 
 # RUNNER ----------------------------------------------------------------------
-# Leases, attempts, retries and the requeue margin: config/worker_settings.py.
-# The sweeper (runner.runs_sweep) re-enqueues nodes whose lease expired; it runs
-# in celery beat, which dev.py starts as a process of its own (`celery beat`).
-CATENA_SWEEP_SECONDS = env.float("CATENA_SWEEP_SECONDS", default=5.0)
+# Leases, attempts, retries, the sweep period: config/worker_settings.py.
 CELERY_BEAT_SCHEDULE = {
     "runner.runs_sweep": {
         "task": "runner.runs_sweep",
-        "schedule": CATENA_SWEEP_SECONDS,
-        "options": {"expires": CATENA_SWEEP_SECONDS},
+        "schedule": CATENA_SWEEP_SECONDS,  # noqa: F405
+        "options": {"expires": CATENA_SWEEP_SECONDS},  # noqa: F405
     },
     # Prediction log entries older than their chain's kept days are deleted.
     "serving.log_prune": {

@@ -132,6 +132,7 @@ def measure(quick: bool) -> dict[str, Any]:
     folder = Path(tempfile.mkdtemp(prefix="catena-bench-scale-"))
     print(f"measuring (folder: {folder})", file=sys.stderr, flush=True)
     with cluster_up(folder) as cluster:
+        calls = storage_calls(cluster, folder, 5 if quick else 15)
         s3 = site_start(cluster, "s3", folder, port=8000, storage=True)
         local = site_start(cluster, "local", folder, port=8001, storage=False)
         worker_start(cluster, s3, "b", processes=2)
@@ -171,7 +172,65 @@ def measure(quick: bool) -> dict[str, Any]:
         for site in (s3, local):
             site.api.close()
     shutil.rmtree(folder, ignore_errors=True)
-    return summary(direct_ms, executor_ms, nodes, walls, batches, batch, sequential)
+    figures = summary(direct_ms, executor_ms, nodes, walls, batches, batch, sequential)
+    return {**figures, "storage_calls_ms": calls}
+
+
+def storage_calls(cluster: Cluster, folder: Path, repeats: int) -> dict[str, Any]:
+    """One node output's file: S3 calls to the SeaweedFS vs the local folder.
+
+    The input table (6 columns) and a model's output (1 column) of 100,000
+    rows as Parquet; PUT, GET and HEAD with boto3, against writing beside the
+    name, fsync and rename, and reading it back.
+    """
+    import numpy as np
+    import pandas as pd
+
+    from catena.reference import synthetic_sales
+
+    frames = {
+        "input": synthetic_sales(ROWS, seed=3)[0],
+        "prediction": pd.DataFrame({"p": np.random.default_rng(3).random(ROWS)}),
+    }
+    client = cluster.weed.client()
+    bucket = cluster.weed.bucket_make()
+    local = folder / "calls"
+    local.mkdir()
+    found: dict[str, Any] = {}
+    for name, frame in frames.items():
+        buffer = io.BytesIO()
+        frame.to_parquet(buffer)
+        data = buffer.getvalue()
+        key, path = f"calls/{name}.parquet", local / f"{name}.parquet"
+
+        def s3_put(data: bytes = data, key: str = key) -> None:
+            client.put_object(Bucket=bucket, Key=key, Body=data)
+
+        def s3_get(key: str = key) -> None:
+            client.get_object(Bucket=bucket, Key=key)["Body"].read()
+
+        def s3_head(key: str = key) -> None:
+            client.head_object(Bucket=bucket, Key=key)
+
+        def local_write(data: bytes = data, path: Path = path) -> None:
+            temp = path.with_suffix(".tmp")
+            with open(temp, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temp, path)
+
+        def local_read(path: Path = path) -> None:
+            path.read_bytes()
+
+        times = median_seconds(
+            [s3_put, s3_get, s3_head, local_write, local_read], repeats, warmup=2
+        )
+        labels = ["s3_put", "s3_get", "s3_head", "local_write", "local_read"]
+        found[name] = {"bytes": len(data)} | {
+            label: round(1000 * t, 2) for label, t in zip(labels, times, strict=True)
+        }
+    return found
 
 
 def progress(message: str) -> None:
@@ -247,6 +306,7 @@ def direct_times(repeats: int) -> tuple[float, float, Any]:
 @dataclass
 class Cluster:
     net: Any
+    weed: Any
     database_url: str
     broker_url: str
     storage_url: str
@@ -266,7 +326,7 @@ def cluster_up(folder: Path) -> Iterator[Cluster]:
         seaweed_server(folder / "seaweed", ip=net.gateway) as weed,
     ):
         storage_url = weed.storage_url(weed.bucket_make())
-        yield Cluster(net, database_url, broker_url, storage_url)
+        yield Cluster(net, weed, database_url, broker_url, storage_url)
 
 
 def site_start(
@@ -458,6 +518,21 @@ def report(f: dict[str, Any]) -> None:
         f"{f['rows']:,} rows per run; direct {f['direct_ms']} ms per run, "
         f"in-process executor {f['executor_ms']} ms."
     )
+    print()
+    rows = [
+        [
+            name,
+            c["bytes"],
+            c["s3_put"],
+            c["s3_get"],
+            c["s3_head"],
+            c["local_write"],
+            c["local_read"],
+        ]
+        for name, c in f["storage_calls_ms"].items()
+    ]
+    headers = ["one file (median ms)", "bytes", "S3 PUT", "S3 GET", "S3 HEAD"]
+    print(table([*headers, "local write+fsync", "local read"], rows))
 
 
 if __name__ == "__main__":

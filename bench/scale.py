@@ -58,6 +58,7 @@ NODES = 8
 BATCH, QUICK_BATCH = 20, 5
 SEQUENTIAL, QUICK_SEQUENTIAL = 8, 2
 WARMUP = 4  # runs submitted together: warms every pool process of a worker
+ROUNDS = 2  # of the three batches, one after another
 CHAIN = "sales-stacked"
 
 
@@ -128,6 +129,7 @@ def main() -> None:
 def measure(quick: bool) -> dict[str, Any]:
     batch = QUICK_BATCH if quick else BATCH
     sequential = QUICK_SEQUENTIAL if quick else SEQUENTIAL
+    rounds = 1 if quick else ROUNDS
     direct_ms, executor_ms, expected = direct_times(3 if quick else 7)
     folder = Path(tempfile.mkdtemp(prefix="catena-bench-scale-"))
     print(f"measuring (folder: {folder})", file=sys.stderr, flush=True)
@@ -135,45 +137,45 @@ def measure(quick: bool) -> dict[str, Any]:
         calls = storage_calls(cluster, folder, 5 if quick else 15)
         s3 = site_start(cluster, "s3", folder, port=8000, storage=True)
         local = site_start(cluster, "local", folder, port=8001, storage=False)
-        worker_start(cluster, s3, "b", processes=2)
         worker_start(cluster, local, "b", processes=2)
-        progress("uploading data sets")
-        datasets = {
-            "s3": [s3.dataset() for _ in range(WARMUP + sequential + batch)],
-            "local": [local.dataset() for _ in range(WARMUP + sequential + batch)],
-            "two": [s3.dataset() for _ in range(WARMUP + batch)],
-        }
-        progress("warming up")
-        for site in (s3, local):
-            batch_run(site, datasets[site.name][:WARMUP])
+        workers_start(cluster, s3, {"b": 2})
         progress("runs one at a time, alternating")
+        batch_run(local, WARMUP)
         nodes: dict[str, list[dict[str, float]]] = {"s3": [], "local": []}
         walls: dict[str, list[float]] = {"s3": [], "local": []}
-        for i in range(WARMUP, WARMUP + sequential):
-            for site in (s3, local):
+        for i in range(sequential):
+            for site in (s3, local) if i % 2 == 0 else (local, s3):
+                dataset = site.dataset()
                 start = time.time()
-                run = site.wait(site.submit(datasets[site.name][i]))
+                run = site.wait(site.submit(dataset))
                 walls[site.name].append(stamp(run["finished_at"]) - start)
                 nodes[site.name].append(node_seconds(run))
-                if i == WARMUP:
+                if i == 0:
                     output_check(site, run, expected)
-        progress(f"batches of {batch}")
-        rest = slice(WARMUP + sequential, None)
-        batches = {
-            "local": batch_run(local, datasets["local"][rest]),
-            "s3": batch_run(s3, datasets["s3"][rest]),
-        }
-        worker_stop(s3, "b")
-        worker_stop(local, "b")
-        worker_start(cluster, s3, "b", processes=1)
-        worker_start(cluster, s3, "c", processes=1)
-        batch_run(s3, datasets["two"][:WARMUP])
-        batches["two"] = batch_run(s3, datasets["two"][WARMUP:])
+        # Rounds of the three batches, so that each sees the machine's load.
+        batches: dict[str, list[dict[str, Any]]] = {"local": [], "s3": [], "two": []}
+        for round_ in range(rounds):
+            progress(f"batches of {batch}, round {round_ + 1} of {rounds}")
+            batches["local"].append(batch_run(local, batch))
+            if round_:
+                workers_start(cluster, s3, {"b": 2})
+            batches["s3"].append(batch_run(s3, batch))
+            workers_start(cluster, s3, {"b": 1, "c": 1})
+            batches["two"].append(batch_run(s3, batch))
         for site in (s3, local):
             site.api.close()
     shutil.rmtree(folder, ignore_errors=True)
     figures = summary(direct_ms, executor_ms, nodes, walls, batches, batch, sequential)
-    return {**figures, "storage_calls_ms": calls}
+    return {**figures, "storage_calls_ms": calls, "rounds": rounds}
+
+
+def workers_start(cluster: Cluster, site: Site, processes: dict[str, int]) -> None:
+    """Replace the site's workers by these (host -> processes), warmed up."""
+    for host in list(site.workers):
+        worker_stop(site, host)
+    for host, count in processes.items():
+        worker_start(cluster, site, host, processes=count)
+    batch_run(site, WARMUP)  # every pool process loads the models
 
 
 def storage_calls(cluster: Cluster, folder: Path, repeats: int) -> dict[str, Any]:
@@ -249,8 +251,10 @@ def node_seconds(run: dict[str, Any]) -> dict[str, float]:
     }
 
 
-def batch_run(site: Site, datasets: list[int]) -> dict[str, Any]:
-    """Submit one run per data set together; seconds to the last end, hosts used."""
+def batch_run(site: Site, count: int) -> dict[str, Any]:
+    """``count`` runs on fresh data sets submitted together: the seconds from
+    the first POST to the last run's end, and the hosts their nodes ran on."""
+    datasets = [site.dataset() for _ in range(count)]
     start = time.time()
     runs = [site.submit(d) for d in datasets]
     done = [site.wait(r) for r in runs]
@@ -416,7 +420,7 @@ def summary(
     executor_ms: float,
     nodes: dict[str, list[dict[str, float]]],
     walls: dict[str, list[float]],
-    batches: dict[str, dict[str, Any]],
+    batches: dict[str, list[dict[str, Any]]],
     batch: int,
     sequential: int,
 ) -> dict[str, Any]:
@@ -439,7 +443,8 @@ def summary(
     local_node = statistics.mean(v["local"] for v in per_node.values())
     wall_s3 = 1000 * statistics.median(walls["s3"])
     wall_local = 1000 * statistics.median(walls["local"])
-    rate = {k: 60 * batch / v["seconds"] for k, v in batches.items()}
+    seconds = {k: statistics.mean(b["seconds"] for b in v) for k, v in batches.items()}
+    rate = {k: 60 * batch / v for k, v in seconds.items()}
     return {
         "rows": ROWS,
         "batch": batch,
@@ -454,8 +459,14 @@ def summary(
         "run_ms_s3": round(wall_s3, 1),
         "run_ms_local": round(wall_local, 1),
         "run_overhead_pct": round(100 * (wall_s3 - wall_local) / wall_local, 1),
-        "batch_seconds": {k: round(v["seconds"], 2) for k, v in batches.items()},
-        "batch_hosts": {k: ",".join(v["hosts"]) for k, v in batches.items()},
+        "batch_seconds": {k: round(v, 2) for k, v in seconds.items()},
+        "batch_seconds_each": {
+            k: [round(b["seconds"], 2) for b in v] for k, v in batches.items()
+        },
+        "batch_hosts": {
+            k: ",".join(sorted({h for b in v for h in b["hosts"]}))
+            for k, v in batches.items()
+        },
         "runs_per_minute": {k: round(v, 1) for k, v in rate.items()},
         "direct_runs_per_minute": round(60_000 / direct_ms, 1),
         "two_hosts_vs_one": round(rate["two"] / rate["s3"], 3),
@@ -505,7 +516,7 @@ def report(f: dict[str, Any]) -> None:
         ["object storage, one host (2 processes)", b["s3"], rate["s3"], ""],
         ["object storage, two hosts (1 process each)", b["two"], rate["two"], ""],
         [
-            "direct, one process, 20 x models by hand",
+            "direct, one process, models by hand",
             "",
             f["direct_runs_per_minute"],
             "",

@@ -327,7 +327,8 @@ def cluster_up(folder: Path) -> Iterator[Cluster]:
         network(["a", "b", "c"]) as net,
         postgres_server(net.gateway) as database_url,
         redis_server(net.gateway) as broker_url,
-        seaweed_server(folder / "seaweed", ip=net.gateway) as weed,
+        # ~12 MB per run, ~200 runs: the tests' 32 volumes (2 GB) would fill.
+        seaweed_server(folder / "seaweed", ip=net.gateway, volumes=400) as weed,
     ):
         storage_url = weed.storage_url(weed.bucket_make())
         yield Cluster(net, weed, database_url, broker_url, storage_url)

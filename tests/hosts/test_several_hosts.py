@@ -4,14 +4,18 @@ PostgreSQL, Redis and SeaweedFS listen on the bridge's address; each host has
 a folder of its own for ``CATENA_VAR_DIR`` and nothing else in common. The
 demo sales chain runs on 100,000 rows: first on B alone, then on B and C
 (nodes on both, outputs equal), then C is lost mid-node (every process killed,
-link down) and the run finishes on B with equal outputs.
+link down) and the run finishes on B with equal outputs, every output stored
+once and intact, and the run page showing the retried node's two hosts.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
+import re
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +23,7 @@ from typing import Any
 
 import httpx
 import pandas as pd
+import psycopg
 import pytest
 from django.conf import settings
 
@@ -42,6 +47,7 @@ class Cluster:
     bucket: str
     env: dict[str, str]
     folder: Path
+    password: str = ""
 
     def host(self, name: str) -> Host:
         return self.net.hosts[name]
@@ -72,12 +78,19 @@ def worker_start(cluster: Cluster, name: str, beat: bool = False) -> Path:
 
 
 def web_start(cluster: Cluster) -> str:
-    """Migrate, install the demo, start gunicorn on A; return an API token."""
+    """Migrate, install the demo, start gunicorn on A; return an API token.
+
+    The admin's password (printed once by ``catena_setup``) is kept in
+    ``cluster.password`` for the pages.
+    """
     a = cluster.host("a")
     env = host_env(cluster.env, cluster.folder, "a")
     manage = [sys.executable, "manage.py"]
     a.run([*manage, "migrate", "--noinput"], env, settings.BASE_DIR)
-    a.run([*manage, "catena_setup", "--username", "admin"], env, settings.BASE_DIR)
+    setup = [*manage, "catena_setup", "--username", "admin"]
+    shown = re.search(r"with password: ([\w-]+)", a.run(setup, env, settings.BASE_DIR))
+    assert shown, "catena_setup did not print the admin's password"
+    cluster.password = shown.group(1)
     token = a.run([*manage, "token_create", "admin"], env, settings.BASE_DIR)
     argv = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"]
     argv += ["-b", f"{a.address}:{WEB_PORT}"]
@@ -183,6 +196,8 @@ def test_runs_spread_over_two_worker_hosts_and_survive_losing_one(cluster):
     assert {h for hs in hosts_of(alone).values() for h in hs} == {"b"}
     reference = output(api, alone["id"])
     assert len(reference) == ROWS
+    # Every later run computes the same keys (same rows, same models).
+    written = objects_stored(cluster)
 
     # Two worker hosts: the parallel regressors land on both.
     worker_start(cluster, "c")
@@ -207,6 +222,82 @@ def test_runs_spread_over_two_worker_hosts_and_survive_losing_one(cluster):
     assert retried["hosts"] == ["c", "b"]
     assert retried["attempts"] == 2
     pd.testing.assert_frame_equal(output(api, lost_run), reference)
+    outputs_stored_once(cluster, lost, written)
+    page = run_page_node(cluster, lost_run, lost_node)
+    assert f'data-node-hosts="{lost_node}">c, b</dd>' in page
+    assert "attempt 2)" in page
+
+
+def objects_stored(cluster: Cluster) -> dict[str, Any]:
+    """Every stored table's object in the bucket: its key and when it was written."""
+    client = cluster.seaweed.client()
+    pages = client.get_paginator("list_objects_v2")
+    found: dict[str, Any] = {}
+    for page in pages.paginate(Bucket=cluster.bucket, Prefix="artifacts/"):
+        for item in page.get("Contents", []):
+            assert item["Key"] not in found
+            found[item["Key"]] = item["LastModified"]
+    return found
+
+
+def outputs_stored_once(
+    cluster: Cluster, run: dict[str, Any], written: dict[str, Any]
+) -> None:
+    """No output of ``run`` lost or stored twice, each object whole.
+
+    One result row per node, each with its stored output; one artifact row
+    per key and one object per row (no second copy under another name); the
+    objects the first run wrote were not written again (the later runs, the
+    lost node's second attempt included, found them); every object's bytes
+    are the ones recorded when it was written.
+    """
+    with psycopg.connect(cluster.env["DATABASE_URL"]) as conn:
+        results = conn.execute(
+            "SELECT r.node_id, r.cache_key, a.key, a.path FROM runner_noderesult r "
+            "LEFT JOIN runner_artifact a ON a.id = r.artifact_id WHERE r.run_id = %s",
+            [run["id"]],
+        ).fetchall()
+        artifacts = conn.execute(
+            "SELECT key, path, size, sha256 FROM runner_artifact"
+        ).fetchall()
+    nodes = Counter(node_id for node_id, *_ in results)
+    assert nodes == Counter(node["node_id"] for node in run["nodes"])
+    assert set(nodes.values()) == {1}
+    for node_id, cache_key, key, path in results:
+        assert key == cache_key, f"{node_id}: output not stored under its key"
+        assert path in written, f"{node_id}: {path} not written by the first run"
+    assert Counter(key for key, *_ in artifacts).most_common(1)[0][1] == 1
+    stored = objects_stored(cluster)
+    assert sorted(stored) == sorted(path for _, path, _, _ in artifacts)
+    assert stored == written  # same objects, none written again
+    client = cluster.seaweed.client()
+    for key, path, size, sha256 in artifacts:
+        body = client.get_object(Bucket=cluster.bucket, Key=path)["Body"].read()
+        assert len(body) == size, f"{key}: {len(body)} bytes stored, {size} written"
+        assert hashlib.sha256(body).hexdigest() == sha256, f"{key}: bytes differ"
+
+
+def run_page_node(cluster: Cluster, run_id: int, node_id: str) -> str:
+    """The node's card on the run page, fetched from A as the logged-in admin."""
+    base = str(cluster.api.base_url).rstrip("/")
+    with httpx.Client(base_url=base, timeout=60) as browser:
+        form = browser.get("/accounts/login/")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text)
+        assert token, form.text[:2000]
+        fields = {"username": "admin", "password": cluster.password}
+        fields["csrfmiddlewaretoken"] = token.group(1)
+        login = browser.post("/accounts/login/", data=fields)
+        assert login.status_code == 302, login.text[:2000]
+        page = browser.get(f"/runs/{run_id}/")
+    assert page.status_code == 200
+    card = re.search(
+        rf'<section class="card node-card" id="node-{re.escape(node_id)}">'
+        r"(.*?)</section>",
+        page.text,
+        re.S,
+    )
+    assert card, f"no card of node {node_id} on the run page"
+    return card.group(1)
 
 
 def node_running_on(api: httpx.Client, run_id: int, host: str) -> str:

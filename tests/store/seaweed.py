@@ -91,21 +91,25 @@ class Seaweed:
         return f"s3://{ACCESS_KEY}:{SECRET_KEY}@{where}?{query}"
 
 
-def weed_command(folder: Path, ip: str) -> list[str]:
+def weed_command(folder: Path, ip: str, volumes: int = 32) -> list[str]:
+    """``weed server``'s arguments; ``volumes`` of 64 MB each bound what it holds."""
     ports = {name: free_port(ip) for name in ("master", "volume", "filer", "s3")}
     grpc = {name: free_port(ip) for name in ports}
     command = [weed_binary(), "server", f"-dir={folder}", f"-ip={ip}"]
     command += [f"-ip.bind={ip}", "-filer", "-s3", "-s3.port.iceberg=0"]
-    command += ["-s3.port.lance=0", "-volume.max=32", "-master.volumeSizeLimitMB=64"]
+    command += ["-s3.port.lance=0", f"-volume.max={volumes}"]
+    command += ["-master.volumeSizeLimitMB=64"]
     for name, port in ports.items():
         command += [f"-{name}.port={port}", f"-{name}.port.grpc={grpc[name]}"]
     return command
 
 
 @contextlib.contextmanager
-def seaweed_server(folder: Path, ip: str = "127.0.0.1") -> Iterator[Seaweed]:
+def seaweed_server(
+    folder: Path, ip: str = "127.0.0.1", volumes: int = 32
+) -> Iterator[Seaweed]:
     """Start ``weed server`` in ``folder`` bound to ``ip``; kill it at the end."""
-    command = weed_command(folder, ip)
+    command = weed_command(folder, ip, volumes)
     s3_port = next(a for a in command if a.startswith("-s3.port="))
     endpoint = f"http://{ip}:{s3_port.split('=')[1]}"
     log_path = folder / "weed.log"

@@ -295,6 +295,7 @@ def pytest_run(
     # Its own temporary folder: another configuration may be running beside it.
     basetemp = ROOT / env.get("CATENA_VAR_DIR", "var") / "pytest-tmp"
     command = [str(PY), "-m", "pytest", "--create-db", f"--basetemp={basetemp}"]
+    command += ["--durations=30"]  # the slowest tests, to keep the suite short
     command += extra
     out = log.open("w", buffering=1) if log else None
     # Unbuffered: the log file shows progress while the suite runs.

@@ -22,7 +22,9 @@ BACKOFF_MAX = 30.0
 #: A process up this long is healthy again: its next restart waits 1 s.
 BACKOFF_RESET_SECONDS = 60.0
 #: The scheduler dying this soon after its first start is a setup error, not a crash.
-SCHEDULER_START_SECONDS = 20.0
+#: Generous: on a loaded machine celery beat takes well over 20 s to import Django
+#: and fail, and was then restarted forever instead of stopping Catena.
+SCHEDULER_START_SECONDS = 120.0
 
 
 class Child:

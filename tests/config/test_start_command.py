@@ -29,10 +29,13 @@ def started(tmp_path) -> Iterator[Started]:
 
 
 def files_under(folder: Path, apart: Path) -> dict[str, tuple[int, int]]:
-    """Every file under ``folder`` but those under ``apart``, with mtime and size."""
+    """Every file under ``folder`` but those under ``apart`` and under any test
+    suite's own ``test-*`` folder (the other configuration's suite runs beside
+    this one), with mtime and size."""
+    suites = [apart, *folder.glob("test-*")]
     found = {}
     for path in folder.rglob("*"):
-        if path.is_file() and apart not in path.parents:
+        if path.is_file() and not any(s in path.parents for s in suites):
             stat = path.stat()
             found[str(path)] = (stat.st_mtime_ns, stat.st_size)
     return found

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import environ
 
+from config.database import databases
 from config.storage import storage_redirects, storages_setting
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -97,21 +98,8 @@ TEMPLATES = [
 ]
 
 # DATABASE --------------------------------------------------------------------
-DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'catena.sqlite3'}")
-}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets the web process read while a worker writes; the timeout rides out
-    # the short write locks several worker processes take.
-    # A file, not memory, so that a test's Celery worker process sees its data.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test_catena.sqlite3")}
-    DATABASES["default"]["OPTIONS"] = {
-        "timeout": 30,
-        "transaction_mode": "IMMEDIATE",
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-    }
-else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
+# SQLite under var/, or DATABASE_URL (PostgreSQL: see config/database.py).
+DATABASES = databases(env, VAR_DIR)
 
 # AUTH ------------------------------------------------------------------------
 LOGIN_URL = "login"

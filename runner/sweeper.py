@@ -4,15 +4,21 @@ Run by celery beat (task ``runner.runs_sweep``, every ``CATENA_SWEEP_SECONDS``).
 Each recovery reads first, then writes with a conditional UPDATE whose WHERE
 repeats what was read (status, attempt, expired lease or deadline): a worker
 renewing its lease, another sweep or a retry between the read and the write
-wins, and the sweep changes nothing.
+wins, and the sweep changes nothing. A recovery whose rows another session
+holds locked (a worker lost mid-commit, until the database drops its session)
+is left to a later sweep after ``LOCK_WAIT_MS``, so the rest goes on.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from runner import claims, sending
@@ -21,6 +27,12 @@ from runner.models import NodeResult, Run
 Status = NodeResult.Status
 #: Rows handled per sweep and kind; the next sweep takes the rest.
 BATCH = 1000
+#: How long one recovery waits for rows another session holds.
+LOCK_WAIT_MS = 2000
+#: SQLite's answer to a lock held too long; PostgreSQL's is SQLSTATE 55P03.
+_SQLITE_LOCKED = "database is locked"
+
+logger = logging.getLogger(__name__)
 
 
 def runs_sweep() -> dict[str, int]:
@@ -29,11 +41,54 @@ def runs_sweep() -> dict[str, int]:
     expired = leases_expired(now=now)
     overdue = runs_overdue(now=now)
     return {
-        "requeued": sum(lease_expired_recover(node_result=r, now=now) for r in expired),
+        "requeued": sum(
+            _unless_locked(lease_expired_recover, node_result=r, now=now)
+            for r in expired
+        ),
         "redelivered": _queued_stale(now),
-        "overdue": sum(run_overdue_stop(run_id=i, now=now) for i in overdue),
+        "overdue": sum(
+            _unless_locked(run_overdue_stop, run_id=i, now=now) for i in overdue
+        ),
         "settled": _runs_settle(),
     }
+
+
+def _unless_locked(recover: Callable[..., int | bool], **kwargs: Any) -> int:
+    """``recover(**kwargs)`` in a transaction that waits at most ``LOCK_WAIT_MS``
+    for a lock; 0 when it had to give up (the next sweep tries again)."""
+    try:
+        with _lock_wait_bounded(), transaction.atomic():
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute(f"SET LOCAL lock_timeout = {int(LOCK_WAIT_MS)}")
+            return int(recover(**kwargs))
+    except OperationalError as exc:
+        cause = exc.__cause__
+        locked = getattr(cause, "sqlstate", None) == "55P03" or (
+            _SQLITE_LOCKED in str(cause or exc)
+        )
+        if not locked:
+            raise
+        logger.info("sweep: %s(%s) waits for locked rows", recover.__name__, kwargs)
+        return 0
+
+
+@contextmanager
+def _lock_wait_bounded() -> Iterator[None]:
+    """SQLite waits for its write lock before the transaction starts: bound it."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    connection.ensure_connection()
+    options = settings.DATABASES["default"]["OPTIONS"]
+    usual = int(float(options.get("timeout", 5)) * 1000)
+    with connection.cursor() as cursor:
+        cursor.execute(f"PRAGMA busy_timeout = {int(LOCK_WAIT_MS)}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA busy_timeout = {usual}")
 
 
 def leases_expired(*, now: datetime) -> list[NodeResult]:
@@ -75,16 +130,21 @@ def _queued_stale(now: datetime) -> int:
     wait = settings.CATENA_NODE_LEASE_SECONDS + settings.CATENA_REQUEUE_MARGIN_SECONDS
     before = now - timedelta(seconds=wait)
     stale = NodeResult.objects.filter(status=Status.QUEUED, queued_at__lt=before)
-    count = 0
-    for node_result_id in list(stale.values_list("id", flat=True)[:BATCH]):
-        with transaction.atomic():
-            # queued_at moves on: one message per wait, not one per sweep.
-            if NodeResult.objects.filter(
-                id=node_result_id, status=Status.QUEUED, queued_at__lt=before
-            ).update(queued_at=now):
-                sending.send_on_commit(node_result_id)
-                count += 1
-    return count
+    ids = list(stale.values_list("id", flat=True)[:BATCH])
+    return sum(
+        _unless_locked(_queued_resend, node_result_id=i, before=before, now=now)
+        for i in ids
+    )
+
+
+def _queued_resend(*, node_result_id: int, before: datetime, now: datetime) -> int:
+    # queued_at moves on: one message per wait, not one per sweep.
+    if NodeResult.objects.filter(
+        id=node_result_id, status=Status.QUEUED, queued_at__lt=before
+    ).update(queued_at=now):
+        sending.send_on_commit(node_result_id)
+        return 1
+    return 0
 
 
 def runs_overdue(*, now: datetime) -> list[int]:
@@ -110,10 +170,15 @@ def _runs_settle() -> int:
     idle = Run.objects.filter(status__in=Run.ACTIVE).exclude(
         id__in=busy.values("run_id")
     )
-    count = 0
-    for run_id, version_id in idle.values_list("id", "chain_version_id")[:200]:
-        with transaction.atomic():
-            claims.run_lock(run_id)
-            if not claims.ready_successors(run_id, version_id):
-                count += claims.run_finish_if_done(run_id) is not None
-    return count
+    found = list(idle.values_list("id", "chain_version_id")[:200])
+    return sum(
+        _unless_locked(_run_settle, run_id=run_id, version_id=version_id)
+        for run_id, version_id in found
+    )
+
+
+def _run_settle(*, run_id: int, version_id: int) -> int:
+    claims.run_lock(run_id)
+    if not claims.ready_successors(run_id, version_id):
+        return int(claims.run_finish_if_done(run_id) is not None)
+    return 0

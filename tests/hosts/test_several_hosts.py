@@ -139,6 +139,8 @@ def cluster_env(
         "CATENA_NODE_LEASE_SECONDS": str(LEASE_SECONDS),
         "CATENA_SWEEP_SECONDS": "1",
         "CATENA_REQUEUE_MARGIN_SECONDS": "2",
+        # PostgreSQL drops the session of a lost host after about 2 x this.
+        "CATENA_DB_KEEPALIVE_SECONDS": "5",
     }
 
 
@@ -212,8 +214,16 @@ def test_runs_spread_over_two_worker_hosts_and_survive_losing_one(cluster):
     # re-runs C's node once its lease has expired.
     b, c = cluster.host("b"), cluster.host("c")
     b.stop()
+    # C dies in the middle of a commit: a process of C holds the run's row and
+    # its node's row locked in an open transaction when the link goes down, so
+    # no FIN reaches PostgreSQL (the session stays until it finds C gone). The
+    # run's lock also keeps C's node from finishing meanwhile.
+    watch, locker_log = rows_locker_start(cluster, "c")
     lost_run = run_start(api, dataset)
-    lost_node = node_running_on(api, lost_run, "c")
+    watch.write_text(str(lost_run))
+    locked = log_wait(locker_log, "locked").split()[1:]
+    assert len(locked) == 1, locked
+    lost_node = locked[0]
     c.lose()
     worker_start(cluster, "b", beat=True)
     lost = run_wait(api, lost_run, timeout=LEASE_SECONDS * 3 + 120)
@@ -300,13 +310,53 @@ def run_page_node(cluster: Cluster, run_id: int, node_id: str) -> str:
     return card.group(1)
 
 
-def node_running_on(api: httpx.Client, run_id: int, host: str) -> str:
-    """Wait for a node of the run to be running on ``host``; its id."""
-    deadline = time.monotonic() + 120
+LOCKER = """
+import os, pathlib, time
+from django.db import connection, transaction
+watch = pathlib.Path(os.environ["LOCK_RUN_FILE"])
+print("ready", flush=True)
+while not watch.read_text():
+    time.sleep(0.01)
+run_id = int(watch.read_text())
+running = (
+    "SELECT node_id FROM runner_noderesult WHERE run_id = %s AND status = 'running' "
+    "AND hosts = 'c'"
+)
+with connection.cursor() as cursor:
+    while True:
+        cursor.execute(running, [run_id])
+        if cursor.fetchall():
+            break
+        time.sleep(0.005)
+with transaction.atomic(), connection.cursor() as cursor:
+    cursor.execute("SELECT id FROM runner_run WHERE id = %s FOR UPDATE", [run_id])
+    cursor.execute(running + " FOR UPDATE", [run_id])
+    print("locked", *[row[0] for row in cursor.fetchall()], flush=True)
+    time.sleep(3600)
+"""
+
+
+def rows_locker_start(cluster: Cluster, name: str) -> tuple[Path, Path]:
+    """A process on ``name`` that, once given a run's id in the file returned,
+    locks the run's row and the rows of its nodes running on ``name`` (with
+    Catena's own database settings) in a transaction it leaves open, and
+    prints ``locked`` and those nodes' ids to the log returned."""
+    watch = cluster.folder / f"{name}-lock-run"
+    watch.write_text("")
+    env = {**host_env(cluster.env, cluster.folder, name), "LOCK_RUN_FILE": str(watch)}
+    argv = [sys.executable, "manage.py", "shell", "-c", LOCKER]
+    log = cluster.folder / f"{name}-locker.log"
+    cluster.host(name).start(argv, env, settings.BASE_DIR, log)
+    log_wait(log, "ready")
+    return watch, log
+
+
+def log_wait(log: Path, word: str, timeout: float = 90) -> str:
+    """The first line of ``log`` that starts with ``word``, once written."""
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        for node in run_get(api, run_id)["nodes"]:
-            running = node["status"] == "running" and node["node_id"] != "out"
-            if running and node["hosts"][-1:] == [host]:
-                return str(node["node_id"])
+        for line in log.read_text().splitlines():
+            if line.startswith(word):
+                return line
         time.sleep(0.02)
-    raise AssertionError(f"no node of run {run_id} ran on {host}")
+    raise AssertionError(f"no line {word!r} in {log}:\n{log.read_text()}")

@@ -130,6 +130,7 @@ def chain_version_pick(*, chain_name: str, number: int | None = None) -> ChainVe
         raise CatenaAppError(
             f"Chain {chain_name!r} has no saved version to run.", {"chain": chain_name}
         )
+    version.chain = chain  # already read: saves a query on every submission
     return version
 
 

@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 
 from catena.keys import data_hash
 from runner.models import Artifact, Dataset
-from runner.store import artifact_put
+from runner.store import artifact_get, artifact_put
 
 MAX_COLUMNS = 2000
 
@@ -125,8 +125,13 @@ def table_from_rows(*, rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def data_artifact_ensure(*, df: pd.DataFrame) -> Artifact:
-    """Store an input table under its data hash (once) and return its artifact."""
-    return artifact_put(key=data_hash(df), df=df)
+    """Store an input table under its data hash (once) and return its artifact.
+
+    An input stored before whose file is intact is returned as it is (equal
+    hashes, equal tables): a rerun on the same rows writes no file.
+    """
+    key = data_hash(df)
+    return artifact_get(key=key) or artifact_put(key=key, df=df)
 
 
 def dataset_create(

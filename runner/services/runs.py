@@ -17,7 +17,7 @@ from catena.graph import Graph, canonical_hash, load
 from catena.guards import target_problems
 from catena.keys import lineage_keys, node_keys
 from catena.resolving import Resolver
-from catena.validation import check, rows_problems
+from catena.validation import check, model_refs, rows_problems
 from config.exceptions import CatenaAppError
 from runner import claims, compute, environment
 from runner.models import Artifact, Dataset, NodeResult, Run
@@ -70,6 +70,8 @@ def run_start(
         compute.chain_graph(chain_version.id) if document is None else load(document)
     )
     resolver = resolver or compute.resolver()
+    if hasattr(resolver, "prefetch"):
+        resolver.prefetch(model_refs(graph))
     report = check(graph, resolver, chain=chain_version.chain.name)
     problems_raise(report.problems, needed_nodes(graph, until))
     labelled = dataset or (reuse_from.dataset if reuse_from is not None else None)

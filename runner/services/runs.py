@@ -23,7 +23,7 @@ from runner import claims, compute, environment
 from runner.models import Artifact, Dataset, NodeResult, Run
 from runner.services.artifacts import artifact_forget
 from runner.services.chainsteps import chain_notes, kept
-from runner.services.datasets import data_artifact_ensure, table_from_rows
+from runner.services.datasets import rows_key, rows_store
 from runner.services.reuse import reuse_notes
 from runner.services.submission_checks import (
     columns_check,
@@ -82,17 +82,24 @@ def run_start(
     problems_raise(
         rows_problems(graph, row_count(dataset, rows, reuse_from), needed), None
     )
-    source = _input(
+    given = _input(
         dataset=dataset,
         rows=rows,
         reuse_from=reuse_from,
         wanted=wanted_columns(graph, needed),
     )
+    posted = [given] if isinstance(given, str) else []
     fingerprint = environment.environment_fingerprint()
-    args = (graph, flat.resolved, source.key, needed)
+    source_key = given if isinstance(given, str) else given.key
+    args = (graph, flat.resolved, source_key, needed)
     keys = node_keys(*args, environment=fingerprint, chains=flat.chains)
     lineage = lineage_keys(*args, chains=flat.chains)
-    stored = _stored(list(keys.values())) if reuse else {}
+    # The posted input and the nodes' stored outputs, in one query.
+    found = _stored([*(keys.values() if reuse else ()), *posted])
+    source = given if isinstance(given, Artifact) else found.get(given)
+    if source is None:
+        source = rows_store(rows=rows or [], key=posted[0])
+    stored = {key: found[key] for key in keys.values() if key in found}
     notes = (
         reuse_notes(graph=graph, keys=keys, lineage=lineage, stored=stored)
         if reuse
@@ -132,7 +139,9 @@ def _input(
     rows: list[dict[str, Any]] | None,
     reuse_from: Run | None,
     wanted: set[str],
-) -> Artifact:
+) -> Artifact | str:
+    """The stored input, or the data hash of the posted rows (stored later,
+    unless stored already)."""
     given = [x for x in (dataset, rows, reuse_from) if x is not None]
     if len(given) != 1:
         raise ValidationError(
@@ -144,9 +153,9 @@ def _input(
     if stored is not None:
         columns_check(wanted, {column[0] for column in stored.schema})
         return stored
-    df = table_from_rows(rows=rows or [])
-    columns_check(wanted, set(df.columns))
-    return data_artifact_ensure(df=df)
+    key, columns = rows_key(rows=rows or [])
+    columns_check(wanted, set(columns))
+    return key
 
 
 def _stored(keys: list[str]) -> dict[str, Artifact]:
@@ -220,7 +229,11 @@ def _run_create(
         result.note = notes.get(result.node_id, "")
     NodeResult.objects.bulk_create(results)
     _submitted(run)
-    _hand_on(run)
+    if all(result.status == Status.REUSED for result in results):
+        # Every node is done already (an identical rerun): nothing to claim.
+        claims.run_finish_if_done(run.id, {Status.REUSED})
+    else:
+        _hand_on(run)
     return run
 
 

@@ -102,44 +102,40 @@ Reference = tuple[str, int | str]
 
 def versions_by_references(refs: set[Reference]) -> dict[Reference, ModelVersion]:
     """What ``version_by_reference`` gives for each of ``refs``, in one query
-    (two when some are aliases); a reference naming nothing is left out."""
-    alias_refs: set[Reference] = {
-        (n, r) for n, r in refs if isinstance(r, str) and r != "@latest"
-    }
+    for the aliases (their versions joined) and one for numbers and ``@latest``;
+    a reference naming nothing is left out."""
+    aliases = {(n, r) for n, r in refs if isinstance(r, str) and r != "@latest"}
     numbers = {(n, r) for n, r in refs if isinstance(r, int) and 0 < r <= MAX_NUMBER}
     latest = {n for n, r in refs if r == "@latest"}
-    pointed = _alias_targets(alias_refs) if alias_refs else {}
-    wanted = Q(id__in=set(pointed.values()))
-    for name, number in numbers:
-        wanted |= Q(model__name=name, number=number)
-    if latest:
+    found: dict[Reference, ModelVersion] = {}
+    if aliases:
+        pointing = Alias.objects.select_related(
+            "model", "version__model", "version__endpoint"
+        ).filter(
+            model__name__in={n for n, _ in aliases},
+            name__in={str(r)[1:] for _, r in aliases},
+        )
+        for alias in pointing:
+            ref: Reference = (alias.model.name, f"@{alias.name}")
+            if ref in aliases:
+                found[ref] = alias.version
+    if numbers or latest:
         newer = ModelVersion.objects.filter(
             model_id=OuterRef("model_id"), number__gt=OuterRef("number")
         )
-        wanted |= Q(Q(model__name__in=latest), ~Exists(newer))
-    rows = ModelVersion.objects.select_related("model", "endpoint").filter(wanted)
-    by_id = {row.id: row for row in rows}
-    found: dict[Reference, ModelVersion] = {
-        ref: by_id[version_id]
-        for ref, version_id in pointed.items()
-        if version_id in by_id
-    }
-    for row in by_id.values():
-        if (row.model.name, row.number) in numbers:
-            found[(row.model.name, row.number)] = row
-        if row.model.name in latest:
-            best = found.get((row.model.name, "@latest"))
-            if best is None or row.number > best.number:
-                found[(row.model.name, "@latest")] = row
+        wanted = Q(
+            model__name__in={n for n, _ in numbers},
+            number__in={r for _, r in numbers},
+        ) | Q(Q(model__name__in=latest), ~Exists(newer))
+        rows = ModelVersion.objects.select_related("model", "endpoint").filter(wanted)
+        for row in rows:
+            if (row.model.name, row.number) in numbers:
+                found[(row.model.name, row.number)] = row
+            if row.model.name in latest:
+                best = found.get((row.model.name, "@latest"))
+                if best is None or row.number > best.number:
+                    found[(row.model.name, "@latest")] = row
     return found
-
-
-def _alias_targets(refs: set[Reference]) -> dict[Reference, int]:
-    wanted = Q(pk__in=[])
-    for name, reference in refs:
-        wanted |= Q(model__name=name, name=str(reference)[1:])
-    rows = Alias.objects.filter(wanted).values_list("model__name", "name", "version_id")
-    return {(model, f"@{alias}"): version_id for model, alias, version_id in rows}
 
 
 def alias_history(*, model: RegisteredModel, limit: int = 20) -> list[AliasMove]:

@@ -15,9 +15,11 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from sklearn.linear_model import LinearRegression
 
+from catena.keys import data_hash
 from registry.models import ModelVersion
 from registry.services import alias_set, model_version_create, model_version_trust
 from runner.models import Run
+from runner.services.datasets import rows_key, table_from_rows
 from tests.runner.conftest import chain_version_make, doc, model_make, node
 
 pytestmark = pytest.mark.django_db
@@ -149,3 +151,16 @@ def test_a_rerun_whose_input_file_is_gone_stores_it_again(api, owner, staff, dra
     assert default_storage.exists(source.path)
     drain()
     assert predicted(api, again["id"]) == [2.0, 4.0]
+
+
+def test_posted_rows_kept_by_their_json_hash_as_the_table_they_make():
+    variants = [
+        [{"x": 1.0, "y": 2.0}],
+        [{"y": 2.0, "x": 1.0}],  # another column order: another table
+        [{"x": 1, "y": 2}],  # integers: another table
+        [{"x": 1.0, "y": None}],
+    ]
+    for rows in variants + variants:  # the second time from what was kept
+        df = table_from_rows(rows=rows)
+        assert rows_key(rows=rows) == (data_hash(df), list(df.columns))
+    assert len({rows_key(rows=rows)[0] for rows in variants}) == len(variants)

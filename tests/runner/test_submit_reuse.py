@@ -15,6 +15,7 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from sklearn.linear_model import LinearRegression
 
+from builder.models import Chain, ChainVersion
 from catena.keys import data_hash
 from registry.models import ModelVersion
 from registry.services import alias_set, model_version_create, model_version_trust
@@ -164,3 +165,19 @@ def test_posted_rows_kept_by_their_json_hash_as_the_table_they_make():
         df = table_from_rows(rows=rows)
         assert rows_key(rows=rows) == (data_hash(df), list(df.columns))
     assert len({rows_key(rows=rows)[0] for rows in variants}) == len(variants)
+
+
+def test_a_run_without_a_version_runs_the_live_one_else_the_latest(api, owner, staff):
+    model_make(name="lin", estimator=times(2.0), owner=owner, staff=staff)
+    for _ in range(3):
+        scored(owner, "@latest")
+    assert submit(api)["version"] == 3
+    second = ChainVersion.objects.get(chain__name="scored", number=2)
+    Chain.objects.filter(name="scored").update(live_version=second)
+    assert submit(api)["version"] == 2
+    Chain.objects.create(name="empty", owner=owner)
+    empty = api.post("/api/runs/", {"chain": "empty", "rows": ROWS}, format="json")
+    assert empty.status_code == 400
+    assert "no saved version" in empty.json()["message"]
+    unknown = api.post("/api/runs/", {"chain": "nope", "rows": ROWS}, format="json")
+    assert unknown.status_code == 404

@@ -44,11 +44,13 @@ import _common  # noqa: F401 - puts the repository root on sys.path
 from _common import ROOT, emit, parser, table
 from _site import demo_install, worker_start, worker_stop
 
-BENCH_DB = "catena_speed_bench"
+# Overridable so that benchmarks run side by side keep to their own database.
+BENCH_DB = os.environ.get("CATENA_BENCH_DB", "catena_speed_bench")
+BENCH_REDIS = os.environ.get("CATENA_BENCH_REDIS", "redis://127.0.0.1:6379/13")
 CONFIGS = {
     "embedded": {"CELERY_BROKER_URL": "filesystem://"},
     "redis-pg": {
-        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/13",
+        "CELERY_BROKER_URL": BENCH_REDIS,
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{BENCH_DB}",
     },
 }

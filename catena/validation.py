@@ -216,6 +216,16 @@ def _unreachable(graph: Graph, inputs: list[str]) -> Iterator[Problem]:
         yield make("unreachable", node=node.id)
 
 
+def model_refs(graph: Graph) -> set[tuple[str, int | str]]:
+    """The (model, version) references of the graph's nodes, as resolved."""
+    refs = set()
+    for node in graph.nodes.values():
+        model_ref = steps.get(node.kind).model_ref
+        if model_ref is not None:
+            refs.add(model_ref(node.params))
+    return refs
+
+
 def _resolve_all(
     graph: Graph, resolver: Resolver, problems: list[Problem]
 ) -> dict[str, ResolvedModel]:

@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
@@ -132,9 +132,26 @@ class RegistryResolver:
 
     def __init__(self, cache: ModelCache | None = None) -> None:
         self.cache = cache if cache is not None else model_cache
+        # Versions read ahead by ``prefetch``, by (name, reference): this
+        # resolver's lifetime only (one submission), so never stale.
+        self._read: dict[tuple[str, int | str], ModelVersion] = {}
+
+    def prefetch(self, refs: Iterable[tuple[str, int | str]]) -> None:
+        """Read the versions ``refs`` name in one query (two with aliases), so
+        resolving them next costs none; a reference not found is left to
+        ``resolve``, which says why."""
+        wanted = set()
+        for name, version in refs:
+            try:
+                wanted.add((name, _reference(version)))
+            except ModelNotFoundError:
+                continue
+        self._read.update(selectors.versions_by_references(wanted))
 
     def resolve(self, name: str, version: int | str) -> ResolvedModel:
-        found = self._version(name, version)
+        found = self._read.get((name, _reference(version))) or self._version(
+            name, version
+        )
         return ResolvedModel(
             name=name,
             version=found.number,

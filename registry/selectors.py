@@ -93,6 +93,51 @@ def version_by_reference(*, name: str, reference: int | str) -> ModelVersion:
     return versions.get(number=int(reference))
 
 
+#: The largest version number the database holds (a PositiveIntegerField).
+MAX_NUMBER = 2**31 - 1
+
+
+Reference = tuple[str, int | str]
+
+
+def versions_by_references(refs: set[Reference]) -> dict[Reference, ModelVersion]:
+    """What ``version_by_reference`` gives for each of ``refs``, in one query
+    for the aliases (their versions joined) and one for numbers and ``@latest``;
+    a reference naming nothing is left out."""
+    aliases = {(n, r) for n, r in refs if isinstance(r, str) and r != "@latest"}
+    numbers = {(n, r) for n, r in refs if isinstance(r, int) and 0 < r <= MAX_NUMBER}
+    latest = {n for n, r in refs if r == "@latest"}
+    found: dict[Reference, ModelVersion] = {}
+    if aliases:
+        pointing = Alias.objects.select_related(
+            "model", "version__model", "version__endpoint"
+        ).filter(
+            model__name__in={n for n, _ in aliases},
+            name__in={str(r)[1:] for _, r in aliases},
+        )
+        for alias in pointing:
+            ref: Reference = (alias.model.name, f"@{alias.name}")
+            if ref in aliases:
+                found[ref] = alias.version
+    if numbers or latest:
+        newer = ModelVersion.objects.filter(
+            model_id=OuterRef("model_id"), number__gt=OuterRef("number")
+        )
+        wanted = Q(
+            model__name__in={n for n, _ in numbers},
+            number__in={r for _, r in numbers},
+        ) | Q(Q(model__name__in=latest), ~Exists(newer))
+        rows = ModelVersion.objects.select_related("model", "endpoint").filter(wanted)
+        for row in rows:
+            if (row.model.name, row.number) in numbers:
+                found[(row.model.name, row.number)] = row
+            if row.model.name in latest:
+                best = found.get((row.model.name, "@latest"))
+                if best is None or row.number > best.number:
+                    found[(row.model.name, "@latest")] = row
+    return found
+
+
 def alias_history(*, model: RegisteredModel, limit: int = 20) -> list[AliasMove]:
     moves = AliasMove.objects.select_related("from_version", "to_version", "moved_by")
     return list(moves.filter(model=model)[:limit])

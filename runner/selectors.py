@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from django.core.files.storage import default_storage
-from django.db.models import Count, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
@@ -124,12 +124,22 @@ def chain_version_pick(*, chain_name: str, number: int | None = None) -> ChainVe
     """The given version, else the live one, else the latest (404 if unknown)."""
     if number is not None:
         return chain_version_get(chain_name=chain_name, number=number)
-    chain = chain_get(name=chain_name)
+    live = ExpressionWrapper(Q(id=F("chain__live_version_id")), BooleanField())
+    picked = (
+        ChainVersion.objects.select_related("chain")
+        .filter(chain__name=chain_name)
+        .order_by(live.desc(nulls_last=True), "-number")
+        .first()
+    )
+    if picked is not None:
+        return picked
+    chain = chain_get(name=chain_name)  # 404 if unknown
     version = chain.live_version or chain_version_latest(chain=chain)
     if version is None:
         raise CatenaAppError(
             f"Chain {chain_name!r} has no saved version to run.", {"chain": chain_name}
         )
+    version.chain = chain  # already read: saves a query on every submission
     return version
 
 

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
+import threading
+from collections import OrderedDict
 from typing import Any
 
 import pandas as pd
@@ -14,7 +18,7 @@ from django.db import IntegrityError, transaction
 
 from catena.keys import data_hash
 from runner.models import Artifact, Dataset
-from runner.store import artifact_put
+from runner.store import artifact_get, artifact_put
 
 MAX_COLUMNS = 2000
 
@@ -124,9 +128,49 @@ def table_from_rows(*, rows: list[dict[str, Any]]) -> pd.DataFrame:
     return table_check(df=df, name="the posted rows", field="rows")
 
 
+#: Posted rows (their JSON) -> their table's data hash and columns, for the
+#: most recent inputs: a rerun on the same rows builds no table to hash them.
+_ROWS_KEPT = 256
+_posted: OrderedDict[str, tuple[str, list[str]]] = OrderedDict()
+_posted_lock = threading.Lock()
+
+
+def rows_key(*, rows: list[dict[str, Any]]) -> tuple[str, list[str]]:
+    """The data hash and the columns of the table ``rows`` make (as stored by
+    ``rows_store``); an invalid table raises as ``table_from_rows`` does."""
+    try:
+        text = json.dumps(rows, separators=(",", ":"), allow_nan=True)
+    except (TypeError, ValueError):
+        df = table_from_rows(rows=rows)
+        return data_hash(df), [str(c) for c in df.columns]
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    with _posted_lock:
+        found = _posted.get(digest)
+        if found is not None:
+            _posted.move_to_end(digest)
+            return found
+    df = table_from_rows(rows=rows)
+    found = (data_hash(df), [str(c) for c in df.columns])
+    with _posted_lock:
+        _posted[digest] = found
+        while len(_posted) > _ROWS_KEPT:
+            _posted.popitem(last=False)
+    return found
+
+
+def rows_store(*, rows: list[dict[str, Any]], key: str) -> Artifact:
+    """Store the table of ``rows`` under ``key`` (its data hash, ``rows_key``)."""
+    return artifact_put(key=key, df=table_from_rows(rows=rows))
+
+
 def data_artifact_ensure(*, df: pd.DataFrame) -> Artifact:
-    """Store an input table under its data hash (once) and return its artifact."""
-    return artifact_put(key=data_hash(df), df=df)
+    """Store an input table under its data hash (once) and return its artifact.
+
+    An input stored before whose file is intact is returned as it is (equal
+    hashes, equal tables): a rerun on the same rows writes no file.
+    """
+    key = data_hash(df)
+    return artifact_get(key=key) or artifact_put(key=key, df=df)
 
 
 def dataset_create(

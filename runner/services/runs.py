@@ -17,13 +17,13 @@ from catena.graph import Graph, canonical_hash, load
 from catena.guards import target_problems
 from catena.keys import lineage_keys, node_keys
 from catena.resolving import Resolver
-from catena.validation import check, rows_problems
+from catena.validation import check, model_refs, rows_problems
 from config.exceptions import CatenaAppError
-from runner import claims, compute, environment
+from runner import claims, compute, environment, sending
 from runner.models import Artifact, Dataset, NodeResult, Run
 from runner.services.artifacts import artifact_forget
 from runner.services.chainsteps import chain_notes, kept
-from runner.services.datasets import data_artifact_ensure, table_from_rows
+from runner.services.datasets import rows_key, rows_store
 from runner.services.reuse import reuse_notes
 from runner.services.submission_checks import (
     columns_check,
@@ -70,6 +70,8 @@ def run_start(
         compute.chain_graph(chain_version.id) if document is None else load(document)
     )
     resolver = resolver or compute.resolver()
+    if hasattr(resolver, "prefetch"):
+        resolver.prefetch(model_refs(graph))
     report = check(graph, resolver, chain=chain_version.chain.name)
     problems_raise(report.problems, needed_nodes(graph, until))
     labelled = dataset or (reuse_from.dataset if reuse_from is not None else None)
@@ -80,17 +82,24 @@ def run_start(
     problems_raise(
         rows_problems(graph, row_count(dataset, rows, reuse_from), needed), None
     )
-    source = _input(
+    given = _input(
         dataset=dataset,
         rows=rows,
         reuse_from=reuse_from,
         wanted=wanted_columns(graph, needed),
     )
+    posted = [given] if isinstance(given, str) else []
     fingerprint = environment.environment_fingerprint()
-    args = (graph, flat.resolved, source.key, needed)
+    source_key = given if isinstance(given, str) else given.key
+    args = (graph, flat.resolved, source_key, needed)
     keys = node_keys(*args, environment=fingerprint, chains=flat.chains)
     lineage = lineage_keys(*args, chains=flat.chains)
-    stored = _stored(list(keys.values())) if reuse else {}
+    # The posted input and the nodes' stored outputs, in one query.
+    found = _stored([*(keys.values() if reuse else ()), *posted])
+    source = given if isinstance(given, Artifact) else found.get(given)
+    if source is None:
+        source = rows_store(rows=rows or [], key=posted[0])
+    stored = {key: found[key] for key in keys.values() if key in found}
     notes = (
         reuse_notes(graph=graph, keys=keys, lineage=lineage, stored=stored)
         if reuse
@@ -130,7 +139,9 @@ def _input(
     rows: list[dict[str, Any]] | None,
     reuse_from: Run | None,
     wanted: set[str],
-) -> Artifact:
+) -> Artifact | str:
+    """The stored input, or the data hash of the posted rows (stored later,
+    unless stored already)."""
     given = [x for x in (dataset, rows, reuse_from) if x is not None]
     if len(given) != 1:
         raise ValidationError(
@@ -142,9 +153,9 @@ def _input(
     if stored is not None:
         columns_check(wanted, {column[0] for column in stored.schema})
         return stored
-    df = table_from_rows(rows=rows or [])
-    columns_check(wanted, set(df.columns))
-    return data_artifact_ensure(df=df)
+    key, columns = rows_key(rows=rows or [])
+    columns_check(wanted, set(columns))
+    return key
 
 
 def _stored(keys: list[str]) -> dict[str, Artifact]:
@@ -217,16 +228,26 @@ def _run_create(
         result.lineage_key = lineage[result.node_id]
         result.note = notes.get(result.node_id, "")
     NodeResult.objects.bulk_create(results)
-    _submitted(run)
-    _hand_on(run)
+    if all(result.status == Status.REUSED for result in results):
+        # Every node is done already (an identical rerun): nothing to claim;
+        # the run succeeds as it is written, as ``run_finish_if_done`` would.
+        _submitted(run, status=Run.Status.SUCCEEDED, error="")
+        if run.target:
+            sending.evaluate_on_commit(run.id)
+    else:
+        _submitted(run)
+        _hand_on(run)
     return run
 
 
-def _submitted(run: Run) -> None:
-    """The submission's own work is done: ``created`` is now, queueing starts."""
+def _submitted(run: Run, **finished: Any) -> None:
+    """The submission's own work is done: ``created`` is now, queueing starts
+    (or, given a final ``status``, the run is finished now too)."""
     run.created = timezone.now()
     run.submit_seconds = (run.created - run.since).total_seconds()
     fields = {"created": run.created, "submit_seconds": run.submit_seconds}
+    if finished:
+        fields.update(finished, finished_at=run.created)
     Run.objects.filter(id=run.id).update(**fields)
 
 

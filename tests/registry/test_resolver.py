@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 
 import pytest
@@ -126,3 +127,52 @@ def test_other_sklearn_version_is_a_warning_on_resolve_and_page(
     assert any("scikit-learn 1.0.0" in w for w in resolved.warnings)
     page = owner_client.get("/models/sales-ridge/versions/1/")
     assert b"Saved with scikit-learn 1.0.0" in page.content
+
+
+def test_references_read_ahead_in_one_go_resolve_as_one_at_a_time(
+    ridge_v1,
+    sales,
+    forest,
+    owner,
+    django_assert_max_num_queries,
+    django_assert_num_queries,
+):
+    services.model_version_create(
+        model=sales,
+        file=files.upload("r.skops", files.ridge_bytes()),
+        uploaded_by=owner,
+    )
+    services.alias_set(model=sales, alias="production", number=1, user=owner)
+    services.alias_set(model=forest, alias="production", number=1, user=owner)
+    refs = [
+        ("churn-forest", 1),
+        ("churn-forest", "@production"),
+        ("churn-forest", "@latest"),
+        ("sales-ridge", 1),
+        ("sales-ridge", "2"),
+        ("sales-ridge", "@latest"),
+        ("sales-ridge", "production"),
+        ("sales-ridge", "@staging"),
+        ("sales-ridge", 4),
+        ("churn-forest", 2),
+        ("sales-ridge", 2**40),
+        ("nope", "@latest"),
+    ]
+    ahead = RegistryResolver()
+    with django_assert_max_num_queries(2):
+        ahead.prefetch(refs)
+    for name, version in refs[:7]:
+        one = RegistryResolver().resolve(name, version)
+        with django_assert_num_queries(0):
+            got = ahead.resolve(name, version)
+        assert (got.name, got.version, got.sha256, got.signature) == (
+            one.name,
+            one.version,
+            one.sha256,
+            one.signature,
+        )
+    for name, version in refs[7:]:
+        with pytest.raises(ModelNotFoundError) as one:
+            RegistryResolver().resolve(name, version)
+        with pytest.raises(ModelNotFoundError, match=re.escape(str(one.value))):
+            ahead.resolve(name, version)

@@ -311,3 +311,20 @@ def test_a_prediction_named_like_the_target_is_scored_but_the_target_passed_on_i
     found = run_evaluate(run_id=run.id)
     assert [n["node"] for n in found["nodes"]] == ["m", "c", "out"]
     assert found["nodes"][1]["metrics"]["r2"] < 1.0
+
+
+def test_an_identical_rerun_on_a_labelled_data_set_is_scored_too(
+    owner, staff, drain, evaluations
+):
+    dataset, frame = labelled(owner)
+    regression = LinearRegression().fit(frame[["x"]], frame["y"])
+    model_make(name="lin", estimator=regression, owner=owner, staff=staff)
+    version = chain_version_make(owner=owner, document=model_doc("lin"))
+    first = run_start(chain_version=version, user=owner, dataset=dataset)
+    drain()
+    again = run_start(chain_version=version, user=owner, dataset=dataset)
+    again.refresh_from_db()
+    assert again.status == Run.Status.SUCCEEDED
+    assert set(again.nodes.values_list("status", flat=True)) == {"reused"}
+    assert [c.args for c in evaluations.call_args_list] == [(first.id,), (again.id,)]
+    assert run_evaluate(run_id=again.id) == run_evaluate(run_id=first.id)

@@ -115,14 +115,31 @@ def test_a_second_identical_run_executes_no_node_on_the_worker(owner, workers):
     first = run_wait(
         run_start(chain_version=version, user=owner, rows=[{"x": 1.0, "y": 2.0}])
     )
-    tasks_before = worker.output().count("runner.node_execute[")
+    tasks_before = node_tasks_settled(worker)
+    assert tasks_before
     second = run_start(chain_version=version, user=owner, rows=[{"x": 1.0, "y": 2.0}])
     run_wait(second)
     assert first.status == second.status == Run.Status.SUCCEEDED
     assert set(second.nodes.values_list("status", flat=True)) == {Status.REUSED}
     assert set(second.nodes.values_list("reused_from", flat=True)) == {first.id}
     time.sleep(0.5)
-    assert worker.output().count("runner.node_execute[") == tasks_before
+    assert node_tasks_settled(worker) == tasks_before
+
+
+def node_tasks_settled(worker: WorkerProcess) -> int:
+    """How many node tasks the worker received, once each has logged its end
+    (a run is done before its last task's ``succeeded`` line is written)."""
+    received: set[str] = set()
+
+    def settled() -> bool:
+        output = worker.output()
+        received.clear()
+        received.update(re.findall(r"node_execute\[([0-9a-f-]+)\] received", output))
+        ended = re.findall(r"node_execute\[([0-9a-f-]+)\] succeeded", output)
+        return received == set(ended)
+
+    wait_for(settled)
+    return len(received)
 
 
 def test_a_worker_killed_mid_node_loses_nothing(owner, staff, workers):

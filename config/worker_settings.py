@@ -40,3 +40,10 @@ CATENA_REQUEUE_MARGIN_SECONDS = env.int("CATENA_REQUEUE_MARGIN_SECONDS", default
 # The sweeper (runner.runs_sweep) re-enqueues nodes whose lease expired; it runs
 # in celery beat, which dev.py starts as a process of its own (`celery beat`).
 CATENA_SWEEP_SECONDS = env.float("CATENA_SWEEP_SECONDS", default=5.0)
+
+# A small run's parallel branches cost more in broker hops than in compute:
+# nodes that become ready together and are expected (from the compute time last
+# recorded for the same node, scaled up by the rows) to take at most this many
+# seconds in all run one after another in the process that finished their
+# parent. Nodes never seen before fan out over workers. 0: always fan out.
+CATENA_RUN_INLINE_SECONDS = env.float("CATENA_RUN_INLINE_SECONDS", default=0.1)

@@ -21,6 +21,16 @@ from tests.factories import UserFactory
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def _durations_forget() -> Iterator[None]:
+    """Node times a worker process remembers are keyed by ids a rollback reuses."""
+    from runner.claims import durations
+
+    durations.forget()
+    yield
+    durations.forget()
+
+
 # Actors ------------------------------------------------------------------------
 @pytest.fixture
 def owner(db):

@@ -15,7 +15,7 @@ from django.utils import timezone
 from catena.errors import StepTransientError
 from catena.graph import Graph
 from runner import sending
-from runner.claims.handing import run_finish_if_done, run_lock
+from runner.claims.handing import ready_successors, run_finish_if_done, run_lock
 from runner.compute import run_graph
 from runner.models import NodeResult, Run
 
@@ -63,6 +63,7 @@ def node_result_fail(
                 error=f"skipped: upstream node {node_result.node_id!r} failed",
                 finished_at=now,
             )
+            _others_hand_on(node_result.run_id)
         run_finish_if_done(node_result.run_id)
     return bool(count)
 
@@ -80,6 +81,7 @@ def node_result_transient(*, node_result: NodeResult, exc: StepTransientError) -
         node_result_fail(node_result=node_result, message=message)
         return
     with transaction.atomic():
+        run_lock(node_result.run_id)
         count = NodeResult.objects.filter(
             id=node_result.id, status=Status.RUNNING
         ).update(
@@ -92,6 +94,14 @@ def node_result_transient(*, node_result: NodeResult, exc: StepTransientError) -
             sending.send_on_commit(
                 node_result.id, settings.CATENA_TRANSIENT_RETRY_COUNTDOWN
             )
+            _others_hand_on(node_result.run_id)
+
+
+def _others_hand_on(run_id: int) -> None:
+    """Queue the ready nodes a process had kept PENDING to run after this one
+    (a small run's quick branches), so that they do not wait on it."""
+    version_id = Run.objects.values_list("chain_version_id", flat=True).get(id=run_id)
+    ready_successors(run_id, version_id)
 
 
 def run_stop(

@@ -3,8 +3,11 @@
 Scheduling in graphlib's vocabulary: when a node is done, ``ready`` picks the
 successors whose parents are all done; each is claimed PENDING->QUEUED (and
 sent once the claim commits), or PENDING->RUNNING for the worker that finished
-the parent to run next (a hop: no broker round trip). Two parents finishing at
-once serialize on the run's lock, so a child is claimed by whichever is second.
+the parent to run next (a hop: no broker round trip). When several become ready
+together and ``durations`` expects them to be quick, the others stay PENDING
+for that same process to take one after another (a small run's branches need
+no broker at all). Two parents finishing at once serialize on the run's lock,
+so a child is claimed by whichever is second.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from django.utils import timezone
 
 from catena.scheduling import ready
 from runner import sending
-from runner.claims import sql
+from runner.claims import durations, sql
 from runner.compute import run_graph
 from runner.models import NodeResult, Run
 
@@ -38,10 +41,11 @@ def ready_successors(run_id: int, chain_version_id: int) -> list[str]:
 
 
 def hand_on(
-    run_id: int, chain_version_id: int, *, hop: bool = False
+    run_id: int, chain_version_id: int, *, hop: bool = False, rows: int = 0
 ) -> tuple[list[str], Hop | None, set[str]]:
     """Claim the ready nodes (one of them PENDING->RUNNING for this process to
-    run next when ``hop``, the others PENDING->QUEUED and enqueued).
+    run next when ``hop``, the others PENDING->QUEUED and enqueued, or left
+    PENDING for this process when quick on a run of ``rows`` input rows).
 
     Returns the claimed nodes, the one kept here, and every node's status after.
     """
@@ -55,6 +59,10 @@ def hand_on(
     now = timezone.now()
     kept = _hop_claim(pending[0], by_node, now) if hop and pending else None
     rest = [n for n in pending if kept is None or n != kept.node_result.node_id]
+    if kept is not None and rest:
+        ready_rows = [by_node[n][0] for n in pending]
+        if durations.quick(chain_version_id, ready_rows, rows):
+            rest = []  # taken one after another by this process, by later hops
     claimed = _claim_pending([by_node[n][0].id for n in rest], now)
     statuses = {r.status for r, _ in by_node.values()}
     if kept is not None:

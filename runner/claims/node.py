@@ -24,7 +24,7 @@ from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
 from catena.errors import CatenaError, StepError, StepTransientError
-from runner.claims import sql
+from runner.claims import durations, sql
 from runner.claims.ending import node_result_fail, node_result_transient
 from runner.claims.handing import Hop, hand_on, run_finish_if_done, run_lock
 from runner.claims.leases import Heartbeat
@@ -127,7 +127,12 @@ def node_done(
             run_finish_if_done(node_result.run_id)
             return None
         version_id = node_result.run.chain_version_id
-        claimed, kept, statuses = hand_on(node_result.run_id, version_id, hop=hop)
+        rows = node_result.run.input.rows
+        if not outcome.reused:
+            durations.note(version_id, node_result, outcome.seconds, rows)
+        claimed, kept, statuses = hand_on(
+            node_result.run_id, version_id, hop=hop, rows=rows
+        )
         if not claimed:
             run_finish_if_done(node_result.run_id, statuses)
     if kept is not None:

@@ -87,12 +87,12 @@ def node_claim_queued(
 def run_of(run_id: int) -> Run:
     """The fields of a run a worker reads (others deferred), with its input's path."""
     (values,) = rows(
-        f"SELECT r.status, r.reuse, r.chain_version_id, r.input_id, a.key, a.path "
-        f"FROM {RUNS} AS r JOIN {ARTIFACTS} AS a ON a.id = r.input_id "
+        f"SELECT r.status, r.reuse, r.chain_version_id, r.input_id, a.key, a.path, "
+        f'a."rows" FROM {RUNS} AS r JOIN {ARTIFACTS} AS a ON a.id = r.input_id '
         f"WHERE r.id = %s",
         [run_id],
     )
-    status, reuse, version_id, input_id, key, path = values
+    status, reuse, version_id, input_id, key, path, input_rows = values
     run = instance(
         Run,
         {
@@ -103,8 +103,33 @@ def run_of(run_id: int) -> Run:
             "input_id": input_id,
         },
     )
-    run.input = instance(Artifact, {"id": input_id, "key": key, "path": path})
+    run.input = instance(
+        Artifact, {"id": input_id, "key": key, "path": path, "rows": input_rows}
+    )
     return run
+
+
+def node_seconds_recent(
+    version_id: int, node_ids: Sequence[str]
+) -> dict[tuple[int, str, str, int], tuple[float, int]]:
+    """The compute seconds of each node's latest success in a run of the chain
+    version, with that run's input rows, by (version, node, model, model version)."""
+    if not node_ids:
+        return {}
+    marks = ", ".join(["%s"] * len(node_ids))
+    found = rows(
+        f'SELECT n.node_id, n.model_name, n.model_version, n.seconds, a."rows" '
+        f"FROM {NODES} AS n JOIN {RUNS} AS r ON r.id = n.run_id "
+        f"JOIN {ARTIFACTS} AS a ON a.id = r.input_id "
+        f"WHERE r.chain_version_id = %s AND n.node_id IN ({marks}) "
+        f"AND n.status = %s AND n.seconds IS NOT NULL ORDER BY n.id DESC LIMIT 200",
+        [version_id, *node_ids, Status.SUCCEEDED],
+    )
+    recent: dict[tuple[int, str, str, int], tuple[float, int]] = {}
+    for node_id, model_name, model_version, seconds, input_rows in found:
+        key = (version_id, node_id, model_name, model_version or 0)
+        recent.setdefault(key, (float(seconds), int(input_rows or 0)))
+    return recent
 
 
 def run_start_if_queued(run_id: int, now: datetime) -> int:

@@ -22,6 +22,7 @@ from tests.conftest import WorkerProcess, purge_broker
 from tests.runner.conftest import (
     chain_version_make,
     doc,
+    fan_doc,
     linear_doc,
     model_make,
     node,
@@ -262,3 +263,36 @@ def test_a_failing_model_fails_its_node_and_skips_downstream_on_a_worker(
     assert "Traceback" in bad.traceback
     skipped = run.nodes.filter(node_id__in=["both", "out"])
     assert set(skipped.values_list("status", flat=True)) == {Status.SKIPPED}
+
+
+def test_a_small_quick_run_takes_no_broker_message_after_its_first_node(owner, workers):
+    version = chain_version_make(owner=owner, document=fan_doc())
+    worker = workers()
+    first = run_wait(
+        run_start(chain_version=version, user=owner, rows=[{"x": 1.0, "y": 2.0}])
+    )
+    second = run_wait(
+        run_start(chain_version=version, user=owner, rows=[{"x": 3.0, "y": 4.0}])
+    )
+    assert first.status == second.status == Run.Status.SUCCEEDED
+    assert set(second.nodes.values_list("status", flat=True)) == {Status.SUCCEEDED}
+    log = worker.output()
+    ids = dict(second.nodes.values_list("node_id", "id"))
+
+    def handed(node_id: str, how: str) -> int:
+        line = rf"node result {ids[node_id]} {how}$"
+        return len(re.findall(line, log, flags=re.MULTILINE))
+
+    # The first node is sent; every other one is kept by the process that
+    # finished its parent, the parallel branches one after the other.
+    assert handed("in", "delivered") == 1
+    for node_id in ("a", "b", "both", "out"):
+        assert (handed(node_id, "delivered"), handed(node_id, "kept to run next")) == (
+            0,
+            1,
+        ), node_id
+    a, b = second.nodes.get(node_id="a"), second.nodes.get(node_id="b")
+    assert a.finished_at <= b.started_at
+    # The chain's first run had nothing timed: its branches fanned out.
+    first_b = first.nodes.get(node_id="b").id
+    assert re.search(rf"node result {first_b} delivered$", log, flags=re.MULTILINE)

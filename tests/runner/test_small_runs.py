@@ -1,0 +1,138 @@
+"""A small run's quick branches run one after another in the process that
+finished their parent (no broker message each); slow, unknown or much bigger
+ones fan out over workers. Real claims, stores and hops, in this process."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from runner.models import NodeResult, Run
+from runner.services.runs import run_start
+from tests.runner.conftest import (
+    arith,
+    chain_version_make,
+    doc,
+    fan_doc,
+    model_make,
+    node,
+)
+from tests.runner.estimators import FailsWhileFileExists
+
+pytestmark = pytest.mark.django_db
+Status = NodeResult.Status
+
+
+def rows(count: int, start: float = 0.0) -> list[dict[str, float]]:
+    return [{"x": start + i, "y": 1.0} for i in range(count)]
+
+
+def sent_nodes(run: Run, sent: list[int]) -> list[str]:
+    """The node ids of ``run`` that went through the broker, in order."""
+    ids = dict(run.nodes.values_list("id", "node_id"))
+    return [ids[i] for i in sent if i in ids]
+
+
+def run_drained(version: Any, owner: Any, drain: Any, given: list[dict]) -> Run:
+    run = run_start(chain_version=version, user=owner, rows=given)
+    drain()
+    run.refresh_from_db()
+    assert run.status == Run.Status.SUCCEEDED, run.error
+    return run
+
+
+def test_a_chains_first_run_fans_its_branches_out(owner, drain):
+    version = chain_version_make(owner=owner, document=fan_doc())
+    run = run_drained(version, owner, drain, rows(1))
+    # "in" was sent; "a" kept by the process that ran "in"; "b" sent to any worker.
+    assert sent_nodes(run, drain.sent) == ["in", "b"]
+
+
+def test_a_quick_small_run_runs_its_branches_back_to_back_without_messages(
+    owner, drain
+):
+    version = chain_version_make(owner=owner, document=fan_doc())
+    first = run_drained(version, owner, drain, rows(1))
+    second = run_drained(version, owner, drain, rows(1, start=5.0))
+    assert sent_nodes(second, drain.sent) == ["in"]
+    assert set(second.nodes.values_list("status", flat=True)) == {Status.SUCCEEDED}
+    assert set(second.nodes.values_list("attempts", flat=True)) == {1}
+    a, b = second.nodes.get(node_id="a"), second.nodes.get(node_id="b")
+    # One after the other, each recorded on its own.
+    assert a.finished_at <= b.started_at
+    assert a.artifact_id != b.artifact_id
+    assert first.nodes.get(node_id="b").artifact_id != b.artifact_id
+
+
+def test_a_run_much_bigger_than_the_one_timed_fans_out(owner, drain, settings):
+    version = chain_version_make(owner=owner, document=fan_doc())
+    first = run_drained(version, owner, drain, rows(1))
+    timed = sum(
+        first.nodes.filter(node_id__in=["a", "b"]).values_list("seconds", flat=True)
+    )
+    settings.CATENA_RUN_INLINE_SECONDS = timed * 10
+    # 5 rows: expected 5x the 1-row time, within the budget.
+    small = run_drained(version, owner, drain, rows(5, start=10.0))
+    assert sent_nodes(small, drain.sent) == ["in"]
+    # 100 rows: expected 100x, over it.
+    big = run_drained(version, owner, drain, rows(100, start=20.0))
+    assert sent_nodes(big, drain.sent) == ["in", "b"]
+
+
+def test_a_zero_budget_always_fans_out(owner, drain, settings):
+    settings.CATENA_RUN_INLINE_SECONDS = 0
+    version = chain_version_make(owner=owner, document=fan_doc())
+    run_drained(version, owner, drain, rows(1))
+    second = run_drained(version, owner, drain, rows(1, start=5.0))
+    assert sent_nodes(second, drain.sent) == ["in", "b"]
+
+
+def test_times_recorded_by_another_process_are_read_from_the_database(owner, drain):
+    from runner.claims import durations
+
+    version = chain_version_make(owner=owner, document=fan_doc())
+    run_drained(version, owner, drain, rows(1))
+    durations.forget()  # as a worker process that never ran this chain
+    second = run_drained(version, owner, drain, rows(1, start=5.0))
+    assert sent_nodes(second, drain.sent) == ["in"]
+
+
+def test_a_failing_branch_hands_on_the_quick_sibling_it_kept_waiting(
+    owner, staff, drain, tmp_path
+):
+    blocker = tmp_path / "in-the-way"
+    model_make(
+        name="fails",
+        estimator=FailsWhileFileExists(["x", "y"], str(blocker)),
+        owner=owner,
+        staff=staff,
+    )
+    document = doc(
+        [
+            node("in", "input", schema=[["x", "float"], ["y", "float"]]),
+            # First in document order: the one the process keeps first.
+            node("m", "model", model="fails"),
+            arith("b", "b", "y + 1", "b"),
+            node("both", "combine", method="mean", name="mean"),
+            node("out", "output"),
+        ],
+        [["in", "m"], ["in", "b"], ["m", "both"], ["b", "both"], ["both", "out"]],
+    )
+    version = chain_version_make(owner=owner, document=document)
+    run_drained(version, owner, drain, rows(1))
+    blocker.write_text("")
+    run = run_start(chain_version=version, user=owner, rows=rows(1, start=5.0))
+    drain()
+    run.refresh_from_db()
+    assert run.status == Run.Status.FAILED
+    found = dict(run.nodes.values_list("node_id", "status"))
+    assert found == {
+        "in": Status.SUCCEEDED,
+        "m": Status.FAILED,
+        "b": Status.SUCCEEDED,
+        "both": Status.SKIPPED,
+        "out": Status.SKIPPED,
+    }
+    # "b" waited for the process that kept it, then went through the broker.
+    assert sent_nodes(run, drain.sent) == ["in", "b"]

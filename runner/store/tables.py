@@ -66,7 +66,12 @@ def _cell(value: Any) -> Any:
 
 
 def table_stats(df: pd.DataFrame) -> dict[str, Any]:
-    """A small histogram of each numeric column (the first few)."""
+    """A small histogram of each numeric column (the first few).
+
+    The columns are binned together, as ``np.histogram`` bins each (equal
+    counts and edges): one pass over the sample instead of one call per
+    column, which costs more than the rest of a small table's write.
+    """
     positions = [
         i for i, dtype in enumerate(df.dtypes) if pd.api.types.is_numeric_dtype(dtype)
     ][:HISTOGRAM_COLUMNS]
@@ -75,30 +80,57 @@ def table_stats(df: pd.DataFrame) -> dict[str, Any]:
     step = max(1, len(df) // HISTOGRAM_SAMPLE)
     # One conversion of the sampled numeric columns, not one per column.
     sample = df.iloc[::step, positions].to_numpy(dtype="float64", na_value=np.nan)
-    stats: dict[str, Any] = {}
-    for j, i in enumerate(positions):
-        values = sample[:, j]
-        values = values[np.isfinite(values)]
-        if len(values) == 0:
-            continue
-        counts, edges = _histogram(values)
-        stats[str(df.columns[i])] = {
-            "min": float(edges[0]),
-            "max": float(edges[-1]),
-            "mean": float(values.mean()),
-            "counts": [int(c) for c in counts],
+    finite = np.isfinite(sample)
+    seen = finite.any(axis=0)
+    if not seen.any():
+        return {}
+    sample, finite = sample[:, seen], finite[:, seen]
+    low = np.where(finite, sample, np.inf).min(axis=0)
+    high = np.where(finite, sample, -np.inf).max(axis=0)
+    edges = _edges(low, high)
+    counts = _counts(sample, finite, edges)
+    names = [str(df.columns[i]) for i, s in zip(positions, seen, strict=True) if s]
+    return {
+        name: {
+            "min": float(edges[j, 0]),
+            "max": float(edges[j, -1]),
+            "mean": float(sample[finite[:, j], j].mean()),
+            "counts": [int(c) for c in counts[j]],
         }
-    return stats
+        for j, name in enumerate(names)
+    }
 
 
-def _histogram(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    try:
-        return np.histogram(values, bins=HISTOGRAM_BINS)
-    except ValueError:
-        # numpy cannot cut a range narrower than the floats' spacing there
-        # (19.0 and 19.000000000000004) into bins; widen it.
-        low, high = float(values.min()), float(values.max())
-        return np.histogram(values, bins=HISTOGRAM_BINS, range=(low - 0.5, high + 0.5))
+def _edges(low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """Each column's bin edges, as ``np.histogram`` makes them (one row each)."""
+    same = low == high
+    low, high = np.where(same, low - 0.5, low), np.where(same, high + 0.5, high)
+    edges = np.linspace(low, high, HISTOGRAM_BINS + 1, axis=1)
+    # A range narrower than the floats' spacing there (19.0 and
+    # 19.000000000000004) cannot be cut into bins; numpy refuses, we widen it.
+    narrow = (np.diff(edges, axis=1) <= 0).any(axis=1)
+    if narrow.any():
+        edges[narrow] = np.linspace(
+            low[narrow] - 0.5, high[narrow] + 0.5, HISTOGRAM_BINS + 1, axis=1
+        )
+    return edges
+
+
+def _counts(sample: np.ndarray, finite: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Per column, how many finite values fall in each bin (numpy's rules: the
+    last bin holds its right edge)."""
+    bins = HISTOGRAM_BINS
+    first, last = edges[:, 0], edges[:, -1]
+    values = np.where(finite, sample, first)
+    index = ((values - first) / (last - first) * bins).astype(np.intp)
+    index = np.clip(index, 0, bins - 1)
+    # Correct float rounding against the edges themselves, as numpy does.
+    columns = np.arange(edges.shape[0])
+    index -= values < edges[columns, index]
+    above = (values >= edges[columns, index + 1]) & (index != bins - 1)
+    index += above
+    flat = (index + columns * bins)[finite]
+    return np.bincount(flat, minlength=bins * edges.shape[0]).reshape(-1, bins)
 
 
 def table_to_parquet(df: pd.DataFrame) -> bytes:
@@ -109,7 +141,7 @@ def table_to_parquet(df: pd.DataFrame) -> bytes:
     # (pandas' default), any other index as columns. Dictionary encoding and
     # column statistics cost several times the rest of the write for float
     # columns, and nothing reads these files selectively.
-    table = pa.Table.from_pandas(frame, preserve_index=None, nthreads=1)
+    table = _arrow_table(frame)
     pq.write_table(
         table,
         buffer,
@@ -118,6 +150,33 @@ def table_to_parquet(df: pd.DataFrame) -> bytes:
         write_statistics=False,
     )
     return buffer.getvalue()
+
+
+def _arrow_table(frame: pd.DataFrame) -> pa.Table:
+    """``frame`` as Arrow, keeping what reading it back needs (index, dtypes).
+
+    A frame of one plain numeric dtype on the default index reads back equal
+    with no pandas metadata: it is taken as one array, a column slice each,
+    10 times faster than pandas' column-by-column conversion (2.7 ms for a
+    45-column row, more than the rest of a small node's write).
+    """
+    if _plain(frame):
+        values = frame.to_numpy()
+        return pa.table({name: values[:, i] for i, name in enumerate(frame.columns)})
+    return pa.Table.from_pandas(frame, preserve_index=None, nthreads=1)
+
+
+def _plain(frame: pd.DataFrame) -> bool:
+    index = frame.index
+    if not isinstance(index, pd.RangeIndex) or index.start != 0 or index.step != 1:
+        return False
+    if not frame.columns.is_unique or frame.columns.dtype.kind not in "OT":
+        return False
+    dtypes = set(frame.dtypes)
+    if len(dtypes) != 1:
+        return False
+    dtype = next(iter(dtypes))
+    return isinstance(dtype, np.dtype) and dtype.kind in "biuf"
 
 
 def table_from_parquet(data: bytes | Any) -> pd.DataFrame:

@@ -133,6 +133,10 @@ def table_from_rows(*, rows: list[dict[str, Any]]) -> pd.DataFrame:
 _ROWS_KEPT = 256
 _posted: OrderedDict[str, tuple[str, list[str]]] = OrderedDict()
 _posted_lock = threading.Lock()
+#: The last few tables built to hash posted rows, by data hash, for
+#: ``rows_store`` to write without building them again.
+_BUILT_KEPT = 4
+_built: OrderedDict[str, pd.DataFrame] = OrderedDict()
 
 
 def rows_key(*, rows: list[dict[str, Any]]) -> tuple[str, list[str]]:
@@ -155,12 +159,19 @@ def rows_key(*, rows: list[dict[str, Any]]) -> tuple[str, list[str]]:
         _posted[digest] = found
         while len(_posted) > _ROWS_KEPT:
             _posted.popitem(last=False)
+        _built[found[0]] = df
+        while len(_built) > _BUILT_KEPT:
+            _built.popitem(last=False)
     return found
 
 
 def rows_store(*, rows: list[dict[str, Any]], key: str) -> Artifact:
     """Store the table of ``rows`` under ``key`` (its data hash, ``rows_key``)."""
-    return artifact_put(key=key, df=table_from_rows(rows=rows))
+    with _posted_lock:
+        df = _built.pop(key, None)
+    if df is None:
+        df = table_from_rows(rows=rows)
+    return artifact_put(key=key, df=df)
 
 
 def data_artifact_ensure(*, df: pd.DataFrame) -> Artifact:

@@ -8,6 +8,7 @@ import io
 import os
 import pickle
 from typing import Any
+from unittest import mock
 
 import pandas as pd
 import pytest
@@ -20,7 +21,9 @@ from catena.keys import data_hash
 from registry.models import ModelVersion
 from registry.services import alias_set, model_version_create, model_version_trust
 from runner.models import Run
-from runner.services.datasets import rows_key, table_from_rows
+from runner.services import datasets
+from runner.services.datasets import rows_key, rows_store, table_from_rows
+from runner.store import artifact_load, recent_tables
 from tests.runner.conftest import chain_version_make, doc, model_make, node
 
 pytestmark = pytest.mark.django_db
@@ -165,6 +168,19 @@ def test_posted_rows_kept_by_their_json_hash_as_the_table_they_make():
         df = table_from_rows(rows=rows)
         assert rows_key(rows=rows) == (data_hash(df), list(df.columns))
     assert len({rows_key(rows=rows)[0] for rows in variants}) == len(variants)
+
+
+def test_fresh_posted_rows_are_built_into_a_table_once_and_stored_as_hashed(media):
+    rows = [{"x": 1.5, "region": "north"}, {"x": 2.5, "region": "south"}]
+    with mock.patch.object(datasets, "table_from_rows", wraps=table_from_rows) as built:
+        key, _ = rows_key(rows=rows)
+        stored = rows_store(rows=rows, key=key)
+    assert built.call_count == 1
+    recent_tables.clear()  # read the file itself
+    pd.testing.assert_frame_equal(
+        artifact_load(artifact=stored), table_from_rows(rows=rows)
+    )
+    assert data_hash(artifact_load(artifact=stored)) == key == stored.key
 
 
 def test_a_run_without_a_version_runs_the_live_one_else_the_latest(api, owner, staff):

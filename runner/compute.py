@@ -8,8 +8,11 @@ corrupt one is computed again, and the node's note says so.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,13 +57,38 @@ def chain_graph(chain_version_id: int) -> Graph:
     return load(document)
 
 
+class _Kept(threading.local):
+    #: Run id -> what ``run_graph`` reads of it, while ``run_graphs_kept`` lasts.
+    rows: dict[int, tuple[int, Any, str]] | None = None
+
+
+_kept = _Kept()
+
+
+@contextlib.contextmanager
+def run_graphs_kept() -> Iterator[None]:
+    """Within it, each run's graph fields are read once (a task's node loop;
+    they never change once the run has started)."""
+    _kept.rows = {}
+    try:
+        yield
+    finally:
+        _kept.rows = None
+
+
 def run_graph(run_id: int) -> Graph:
     """The graph a run executes: its chain version's (or its own document's, for
     an experiment's variant), each chain step's saved chain put in place at the
     exact version the run recorded when it started."""
-    version_id, chains, digest = Run.objects.values_list(
-        "chain_version_id", "chains", "document_hash"
-    ).get(id=run_id)
+    kept = _kept.rows
+    found = kept.get(run_id) if kept is not None else None
+    if found is None:
+        found = Run.objects.values_list(
+            "chain_version_id", "chains", "document_hash"
+        ).get(id=run_id)
+        if kept is not None:
+            kept[run_id] = found
+    version_id, chains, digest = found
     if not chains:
         return document_graph(digest) if digest else chain_graph(version_id)
     pins = tuple(sorted((node, int(ref[1])) for node, ref in chains.items()))

@@ -28,7 +28,7 @@ from runner.claims import durations, sql
 from runner.claims.ending import node_result_fail, node_result_transient
 from runner.claims.handing import Hop, hand_on, run_finish_if_done, run_lock
 from runner.claims.leases import Heartbeat
-from runner.compute import Outcome, node_outcome
+from runner.compute import Outcome, node_outcome, run_graphs_kept
 from runner.models import NodeResult, Run
 from runner.store import artifact_record
 
@@ -45,17 +45,22 @@ def node_execute(node_result_id: int) -> None:
     """Run (or reuse) one claimed node, then any successor it kept; the task body."""
     _connections_refresh()
     try:
-        node_result = node_claim(node_result_id)
-        started = time.monotonic()
-        hop: Hop | None = None
-        while node_result is not None:
-            more = time.monotonic() - started < HOP_SECONDS
-            hop = node_run(node_result, parents=hop.parents if hop else None, hop=more)
-            node_result = hop.node_result if hop else None
-            if node_result is not None:
-                logger.info("node result %d kept to run next", node_result.id)
+        with run_graphs_kept():
+            _node_loop(node_result_id)
     finally:
         _connections_refresh()
+
+
+def _node_loop(node_result_id: int) -> None:
+    node_result = node_claim(node_result_id)
+    started = time.monotonic()
+    hop: Hop | None = None
+    while node_result is not None:
+        more = time.monotonic() - started < HOP_SECONDS
+        hop = node_run(node_result, parents=hop.parents if hop else None, hop=more)
+        node_result = hop.node_result if hop else None
+        if node_result is not None:
+            logger.info("node result %d kept to run next", node_result.id)
 
 
 def node_claim(node_result_id: int) -> NodeResult | None:

@@ -136,3 +136,20 @@ def test_a_failing_branch_hands_on_the_quick_sibling_it_kept_waiting(
     }
     # "b" waited for the process that kept it, then went through the broker.
     assert sent_nodes(run, drain.sent) == ["in", "b"]
+
+
+def test_a_tasks_node_loop_reads_its_runs_graph_once(owner, drain):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    version = chain_version_make(owner=owner, document=fan_doc())
+    run_drained(version, owner, drain, rows(1))
+    run = run_start(chain_version=version, user=owner, rows=rows(1, start=5.0))
+    with CaptureQueriesContext(connection) as captured:
+        assert drain() == 5  # every node in one task's loop (quick branches)
+    graph_reads = [
+        q["sql"] for q in captured.captured_queries if '"document_hash"' in q["sql"]
+    ]
+    assert len(graph_reads) == 1
+    run.refresh_from_db()
+    assert run.status == Run.Status.SUCCEEDED

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -109,11 +110,19 @@ def run_lock(run_id: int) -> None:
     sql.run_lock(run_id)
 
 
-def run_finish_if_done(run_id: int, statuses: set[str] | None = None) -> str | None:
+def run_finish_if_done(
+    run_id: int,
+    statuses: set[str] | None = None,
+    *,
+    fields: dict[str, Any] | None = None,
+    labelled: bool | None = None,
+) -> str | None:
     """Give the run its final status once no node is pending, queued or running.
 
     ``statuses`` are the run's node statuses when the caller has just read them
-    (under the run lock).
+    (under the run lock); ``fields`` are written in the same UPDATE;
+    ``labelled``, whether the run has a target to be scored against, when the
+    caller knows it.
     """
     if statuses is None:
         statuses = set(
@@ -127,16 +136,18 @@ def run_finish_if_done(run_id: int, statuses: set[str] | None = None) -> str | N
     elif Status.CANCELLED in statuses:
         final = Run.Status.CANCELLED
     count = Run.objects.filter(id=run_id, status__in=Run.ACTIVE).update(
-        status=final, finished_at=timezone.now(), error=error
+        status=final, finished_at=timezone.now(), error=error, **(fields or {})
     )
     if count and final == Run.Status.SUCCEEDED:
-        _evaluate_if_labelled(run_id)
+        _evaluate_if_labelled(run_id, labelled)
     return final
 
 
-def _evaluate_if_labelled(run_id: int) -> None:
+def _evaluate_if_labelled(run_id: int, labelled: bool | None) -> None:
     """A run on a labelled data set is scored by a worker, after its last node."""
-    if Run.objects.filter(id=run_id).exclude(target="").exists():
+    if labelled is None:
+        labelled = Run.objects.filter(id=run_id).exclude(target="").exists()
+    if labelled:
         sending.evaluate_on_commit(run_id)
 
 

@@ -19,7 +19,7 @@ from catena.keys import lineage_keys, node_keys
 from catena.resolving import Resolver
 from catena.validation import check, model_refs, rows_problems
 from config.exceptions import CatenaAppError
-from runner import claims, compute, environment, sending
+from runner import claims, compute, environment
 from runner.models import Artifact, Dataset, NodeResult, Run
 from runner.services.artifacts import artifact_forget
 from runner.services.chainsteps import chain_notes, kept
@@ -230,25 +230,22 @@ def _run_create(
     NodeResult.objects.bulk_create(results)
     if all(result.status == Status.REUSED for result in results):
         # Every node is done already (an identical rerun): nothing to claim;
-        # the run succeeds as it is written, as ``run_finish_if_done`` would.
-        _submitted(run, status=Run.Status.SUCCEEDED, error="")
-        if run.target:
-            sending.evaluate_on_commit(run.id)
+        # the run finishes as it is written, in the same UPDATE.
+        claims.run_finish_if_done(
+            run.id, {Status.REUSED}, fields=_submitted(run), labelled=bool(run.target)
+        )
     else:
-        _submitted(run)
+        Run.objects.filter(id=run.id).update(**_submitted(run))
         _hand_on(run)
     return run
 
 
-def _submitted(run: Run, **finished: Any) -> None:
-    """The submission's own work is done: ``created`` is now, queueing starts
-    (or, given a final ``status``, the run is finished now too)."""
+def _submitted(run: Run) -> dict[str, Any]:
+    """The submission's own work is done: ``created`` is now, queueing starts;
+    the fields to write."""
     run.created = timezone.now()
     run.submit_seconds = (run.created - run.since).total_seconds()
-    fields = {"created": run.created, "submit_seconds": run.submit_seconds}
-    if finished:
-        fields.update(finished, finished_at=run.created)
-    Run.objects.filter(id=run.id).update(**fields)
+    return {"created": run.created, "submit_seconds": run.submit_seconds}
 
 
 def _node_result(

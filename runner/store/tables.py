@@ -170,6 +170,8 @@ def _plain(frame: pd.DataFrame) -> bool:
     index = frame.index
     if not isinstance(index, pd.RangeIndex) or index.start != 0 or index.step != 1:
         return False
+    if index.name is not None or frame.columns.name is not None:
+        return False  # names live in pandas' metadata
     if not frame.columns.is_unique or frame.columns.dtype.kind not in "OT":
         return False
     dtypes = set(frame.dtypes)

@@ -34,7 +34,8 @@ wsgi_app = "config.wsgi:application"
 
 
 def post_worker_init(worker: Any) -> None:
-    """Warm this worker: every live chain prepared before the first request."""
-    from serving.warm import warm_all
+    """Warm this worker before its first request: every live chain prepared,
+    the submit and predict paths taken once, the broker connected."""
+    from serving.warm import web_process_warm
 
-    warm_all()
+    web_process_warm()

@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import time
 from typing import Any
 
 import pandas as pd
+from celery import current_app
 from django.db import transaction
+from django.urls import get_resolver
+from kombu.exceptions import OperationalError
 
 from builder.models import Chain
-from catena import serving
+from catena import serving, steps
 from catena.errors import CatenaError
 from catena.schema import Schema
 from config.exceptions import CatenaAppError
@@ -28,16 +33,60 @@ log = logging.getLogger("catena.serving")
 PLACEHOLDERS: dict[str, Any] = {"float": 0.0, "int": 0, "str": "", "bool": False}
 
 
+#: Where a web process's first callers go: submitting runs (a live chain's
+#: predict path is added when there is one).
+WARM_PATHS = ("/api/runs/",)
+
+
+def web_process_warm() -> list[Plan]:
+    """What a web process does before its first request (gunicorn's
+    ``post_worker_init``): every live chain prepared, then the request path
+    of submitting a run (and of predicting) taken once, every URL name made
+    reversible, every step kind imported and the broker connected, so that
+    its first caller waits no longer than its hundredth; says how long it took.
+    """
+    start = time.perf_counter()
+    plans = warm_all()
+    paths = [*WARM_PATHS, *(f"/api/chains/{p.chain}/predict" for p in plans[:1])]
+    for path in paths:
+        request_path_warm(path=path)
+    get_resolver().reverse_dict  # noqa: B018 - builds every URL name's reversal
+    for kind in steps.STEP_KINDS:
+        steps.get(kind)
+    connected = broker_connect()
+    log.info(
+        "web process %d warm in %.0f ms: %d live chains, %d request paths, "
+        "%d step kinds, broker %s",
+        os.getpid(),
+        (time.perf_counter() - start) * 1000,
+        len(plans),
+        len(paths),
+        len(steps.STEP_KINDS),
+        "connected" if connected else "unreachable (connects on first use)",
+    )
+    return plans
+
+
 def warm_all() -> list[Plan]:
     """Prepare every live chain in this process; say which."""
     names = Chain.objects.filter(live_version__isnull=False).values_list(
         "name", flat=True
     )
     plans = [plan for name in names if (plan := warm_chain(chain_name=name))]
-    if plans:
-        request_path_warm(chain_name=plans[0].chain)
     log.info("serving: %d live chains warm in this process", len(plans))
     return plans
+
+
+def broker_connect() -> bool:
+    """Open this process's connection to the task broker (a submit sends on
+    it); False when the broker is unreachable now (the first send retries)."""
+    current_app.backend  # noqa: B018 - every send builds a result on it
+    try:
+        with current_app.producer_or_acquire() as producer:
+            producer.connection.ensure_connection(max_retries=1)
+    except (OperationalError, OSError):
+        return False
+    return True
 
 
 def warm_chain(*, chain_name: str) -> Plan | None:
@@ -80,9 +129,10 @@ def _warm_quietly(name: str) -> None:
         log.exception("serving: warming chain %s failed", name)
 
 
-def request_path_warm(*, chain_name: str) -> int:
-    """Send one request through the whole WSGI stack (middleware, URL resolving,
-    DRF, the error renderer) so the first caller does not pay for first use.
+def request_path_warm(*, path: str) -> int:
+    """Send one POST to ``path`` through the whole WSGI stack (middleware, URL
+    resolving, the view's module, DRF, the error renderer) so the first caller
+    does not pay for first use.
 
     It carries no credentials, so it is answered 401 and changes nothing.
     """
@@ -93,7 +143,7 @@ def request_path_warm(*, chain_name: str) -> int:
     hosts = [h for h in settings.ALLOWED_HOSTS if h not in ("*", "")]
     host = hosts[0].lstrip(".") if hosts else "localhost"
     request = RequestFactory().post(
-        f"/api/chains/{chain_name}/predict",
+        path,
         data=b'{"rows": [{}]}',
         content_type="application/json",
         HTTP_HOST=host,

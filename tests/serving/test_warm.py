@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -94,7 +95,65 @@ def test_the_request_path_warm_up_is_refused_and_changes_nothing(
     transactional_db, shop
 ):
     from accounts.models import ApiToken
+    from runner.models import Run
     from serving.warm import request_path_warm
 
-    assert request_path_warm(chain_name="shop") == 401
+    assert request_path_warm(path="/api/chains/shop/predict") == 401
+    assert request_path_warm(path="/api/runs/") == 401
     assert ApiToken.objects.count() == 0
+    assert Run.objects.count() == 0
+
+
+#: A fresh web process: warmed as gunicorn warms it, then one submit through
+#: the WSGI application; prints the answer's status and the modules it imported.
+FIRST_SUBMIT = """
+import json, sys
+from config.wsgi import application
+from django.test import RequestFactory
+from serving.warm import web_process_warm
+
+web_process_warm()
+before = set(sys.modules)
+body = {"chain": "shop", "rows": [
+    {"temperature": 20.0, "price": 3.0, "shape": "a", "color": "b", "promo": 1}
+]}
+environ = RequestFactory().post(
+    "/api/runs/", data=json.dumps(body), content_type="application/json",
+    HTTP_HOST="localhost", REMOTE_ADDR="127.0.0.1",
+    HTTP_AUTHORIZATION="Token " + sys.argv[1],
+).environ
+statuses = []
+b"".join(application(environ, lambda status, headers, *e: statuses.append(status)))
+ours = ("accounts", "builder", "catena", "config", "registry", "runner", "serving")
+imported = sorted(m for m in set(sys.modules) - before if m.split(".")[0] in ours)
+print(json.dumps({"status": statuses[0], "imported": imported}))
+"""
+
+
+def test_a_warmed_web_process_imports_none_of_ours_on_its_first_submit(
+    transactional_db, owner, shop, tmp_path
+):
+    # Unwarmed, the first request loads every URL module and the views behind
+    # them (185 modules, most of a second); warmed, it loads none of ours.
+    token = api_token_create(user=owner).key
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url_for_workers(),
+        # Its message goes to a queue of its own, which no worker reads.
+        "CELERY_BROKER_URL": "filesystem://",
+        "CATENA_VAR_DIR": str(tmp_path),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", FIRST_SUBMIT, token],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    assert answer["status"] == "201 Created"
+    assert answer["imported"] == []
+    assert "web process" in done.stderr
+    assert "broker connected" in done.stderr

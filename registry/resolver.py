@@ -118,12 +118,28 @@ def _loader(version: ModelVersion, cache: ModelCache) -> Callable[[], Any]:
     return load
 
 
+class _Loading(threading.local):
+    seconds = 0.0
+
+
+_loading = _Loading()
+
+
+def loading_seconds() -> float:
+    """Seconds this thread has spent loading model files so far (a caller
+    timing work that may load one takes the difference)."""
+    return _loading.seconds
+
+
 def _load_logged(version: ModelVersion) -> Any:
     # One line per load: a process that keeps loading models shows in its log.
     start = time.perf_counter()
-    adapter = load_version(version)
-    spent = (time.perf_counter() - start) * 1000
-    log.info("model %s loaded into the cache in %.0f ms", version, spent)
+    try:
+        adapter = load_version(version)
+    finally:
+        spent = time.perf_counter() - start
+        _loading.seconds += spent
+    log.info("model %s loaded into the cache in %.0f ms", version, spent * 1000)
     return adapter
 
 

@@ -25,6 +25,7 @@ from catena.executor import run_node
 from catena.graph import Graph, load
 from catena.resolving import ResolvedChain, ResolvedModel, Resolver
 from catena.validation import chain_info
+from registry.resolver import loading_seconds
 from runner.environment import output_environment
 from runner.models import Artifact, NodeResult, Run
 from runner.store import (
@@ -121,13 +122,16 @@ class Outcome:
     """A node's output: a stored artifact (reused), or a file just written.
 
     ``known`` is the artifact row found under the key before computing (or
-    ``ABSENT``), so recording the output need not look again.
+    ``ABSENT``), so recording the output need not look again. ``seconds``
+    includes ``load_seconds``, the part spent loading model files into this
+    process's cache (a cold worker's first call).
     """
 
     artifact: Artifact | None = None
     fields: dict[str, Any] = field(default_factory=dict)
     parent_ids: list[int] = field(default_factory=list)
     seconds: float = 0.0
+    load_seconds: float = 0.0
     known: Any = None
 
     @property
@@ -161,7 +165,7 @@ def node_outcome(
     reads_input = node_result.kind == "input" and not frames
     inputs = artifact_load(artifact=run.input) if reads_input else None
     resolved = _resolved(node_result)
-    start = time.perf_counter()
+    start, loaded = time.perf_counter(), loading_seconds()
     tables = {node: frame for node, (_, frame) in frames.items()}
     chains = _chains(node_result, graph)
     output = run_node(graph, node_result.node_id, tables, resolved, inputs, chains)
@@ -170,6 +174,7 @@ def node_outcome(
         fields=_write(node_result, output, replace=isinstance(known, Artifact)),
         parent_ids=[artifact_id for artifact_id, _ in frames.values()],
         seconds=seconds,
+        load_seconds=loading_seconds() - loaded,
         known=known,
     )
 

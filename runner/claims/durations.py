@@ -4,7 +4,9 @@ When a node finishes and several of its run's nodes become ready together, a
 worker either fans them out over workers (queued, one broker message each) or,
 when they are quick, runs them one after another itself (each still claimed,
 stored and recorded on its own, as the run page shows). Quick means: the
-compute seconds last recorded for each (same chain version, node and model),
+compute seconds last recorded for each (same chain version, node and model;
+by this process without the time it spent loading a model file, which
+happens once per process),
 scaled up by the rows of this run's input when it has more (never down), add
 up to at most ``CATENA_RUN_INLINE_SECONDS``. A node with no recorded time
 counts as slow, so a chain's first run fans out, and so does a run far bigger

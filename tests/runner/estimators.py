@@ -30,6 +30,22 @@ class SleepySum(_Features):
         return np.asarray(frame, dtype="float64").sum(axis=1)
 
 
+class SlowToLoad(_Features):
+    """Sums the row at once but takes ``seconds`` to unpickle: a model file that
+    is slow to load (once per process, into the model cache)."""
+
+    def __init__(self, features: list[str], seconds: float) -> None:
+        super().__init__(features)
+        self.seconds = seconds
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        time.sleep(float(state["seconds"]))  # type: ignore[arg-type]
+        self.__dict__.update(state)
+
+    def predict(self, frame: object) -> np.ndarray:
+        return np.asarray(frame, dtype="float64").sum(axis=1)
+
+
 class Broken(_Features):
     """Raises its own error from predict."""
 

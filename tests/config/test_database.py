@@ -43,3 +43,43 @@ def test_sqlite_gets_no_keepalive_options(monkeypatch, tmp_path):
     assert default["ENGINE"] == "django.db.backends.sqlite3"
     assert "options" not in default["OPTIONS"]
     assert default["NAME"] == str(tmp_path / "catena.sqlite3")
+
+
+def test_sqlite_connections_are_kept_for_the_life_of_the_process(monkeypatch, tmp_path):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    default = databases(environ.Env(), tmp_path)["default"]
+    assert default["CONN_MAX_AGE"] is None
+
+
+def test_a_web_request_leaves_its_database_connection_open_for_the_next(
+    transactional_db, owner
+):
+    # Both configurations: SQLite keeps it for good, PostgreSQL for a minute.
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.db import connection
+    from django.test import RequestFactory
+
+    from accounts.services import api_token_create
+
+    token = api_token_create(user=owner).key
+
+    def request() -> str:
+        environ = (
+            RequestFactory()
+            .get(
+                "/api/runs/",
+                HTTP_HOST="localhost",
+                HTTP_AUTHORIZATION=f"Token {token}",
+            )
+            .environ
+        )
+        statuses: list[str] = []
+        handler = WSGIHandler()
+        b"".join(handler(environ, lambda status, *rest: statuses.append(status)))
+        return statuses[0]
+
+    assert request() == "200 OK"
+    opened = connection.connection
+    assert opened is not None
+    assert request() == "200 OK"
+    assert connection.connection is opened

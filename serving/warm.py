@@ -83,7 +83,8 @@ def broker_connect() -> bool:
     current_app.backend  # noqa: B018 - every send builds a result on it
     try:
         with current_app.producer_or_acquire() as producer:
-            producer.connection.ensure_connection(max_retries=1)
+            # One attempt: a broker that is down must not hold up the start.
+            producer.connection.ensure_connection(max_retries=0)
     except (OperationalError, OSError):
         return False
     return True

@@ -157,3 +157,29 @@ def test_a_warmed_web_process_imports_none_of_ours_on_its_first_submit(
     assert answer["imported"] == []
     assert "web process" in done.stderr
     assert "broker connected" in done.stderr
+
+
+def test_a_web_process_starting_while_the_broker_is_down_says_so_and_starts(
+    transactional_db, owner, shop, tmp_path
+):
+    token = api_token_create(user=owner).key
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url_for_workers(),
+        # Nothing listens on port 1.
+        "CELERY_BROKER_URL": "redis://127.0.0.1:1/0",
+        "CATENA_VAR_DIR": str(tmp_path),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", FIRST_SUBMIT, token],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "broker unreachable (connects on first use)" in done.stderr
+    # The submission is kept and answered: queued until the broker is back.
+    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    assert answer["status"] == "202 Accepted"

@@ -130,56 +130,46 @@ print(json.dumps({"status": statuses[0], "imported": imported}))
 """
 
 
+def first_submit(token: str, broker: str, var: Path) -> tuple[dict, str]:
+    """Run FIRST_SUBMIT in a fresh process on ``broker``; its answer and log."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url_for_workers(),
+        "CELERY_BROKER_URL": broker,
+        "CATENA_VAR_DIR": str(var),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", FIRST_SUBMIT, token],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1]), done.stderr
+
+
 def test_a_warmed_web_process_imports_none_of_ours_on_its_first_submit(
     transactional_db, owner, shop, tmp_path
 ):
     # Unwarmed, the first request loads every URL module and the views behind
     # them (185 modules, most of a second); warmed, it loads none of ours.
     token = api_token_create(user=owner).key
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url_for_workers(),
-        # Its message goes to a queue of its own, which no worker reads.
-        "CELERY_BROKER_URL": "filesystem://",
-        "CATENA_VAR_DIR": str(tmp_path),
-    }
-    done = subprocess.run(
-        [sys.executable, "-c", FIRST_SUBMIT, token],
-        cwd=BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    # Its message goes to a queue of its own, which no worker reads.
+    answer, log = first_submit(token, "filesystem://", tmp_path)
     assert answer["status"] == "201 Created"
     assert answer["imported"] == []
-    assert "web process" in done.stderr
-    assert "broker connected" in done.stderr
+    assert "web process" in log
+    assert "broker connected" in log
 
 
 def test_a_web_process_starting_while_the_broker_is_down_says_so_and_starts(
     transactional_db, owner, shop, tmp_path
 ):
     token = api_token_create(user=owner).key
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url_for_workers(),
-        # Nothing listens on port 1.
-        "CELERY_BROKER_URL": "redis://127.0.0.1:1/0",
-        "CATENA_VAR_DIR": str(tmp_path),
-    }
-    done = subprocess.run(
-        [sys.executable, "-c", FIRST_SUBMIT, token],
-        cwd=BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "broker unreachable (connects on first use)" in done.stderr
+    # Nothing listens on port 1.
+    answer, log = first_submit(token, "redis://127.0.0.1:1/0", tmp_path)
+    assert "broker unreachable (connects on first use)" in log
     # The submission is kept and answered: queued until the broker is back.
-    answer = json.loads(done.stdout.strip().splitlines()[-1])
     assert answer["status"] == "202 Accepted"

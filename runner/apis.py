@@ -85,6 +85,10 @@ class NodeResultOutputSerializer(serializers.Serializer[Any]):
     schema = serializers.JSONField()
     preview = serializers.SerializerMethodField()
     seconds = serializers.FloatField(allow_null=True)
+    load_seconds = serializers.FloatField(
+        help_text="Of seconds, those spent loading model files into the worker's "
+        "cache (a worker process's first call of a model)."
+    )
     model = serializers.SerializerMethodField()
     attempts = serializers.IntegerField()
     hosts = serializers.SerializerMethodField()

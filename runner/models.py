@@ -281,6 +281,11 @@ class NodeResult(models.Model):
     rows = models.PositiveBigIntegerField(null=True, blank=True)
     schema = models.JSONField(default=list, blank=True)
     seconds = models.FloatField(null=True, blank=True)
+    load_seconds = models.FloatField(
+        default=0.0,
+        help_text="Of its seconds, those spent loading model files into the "
+        "worker's cache (a worker process's first call of a model).",
+    )
     model_name = models.CharField(max_length=200, blank=True)
     model_version = models.PositiveIntegerField(null=True, blank=True)
     model_sha256 = models.CharField(max_length=64, blank=True)

@@ -126,6 +126,7 @@ def node_done(
             artifact=artifact,
             reused_from_id=source_id,
             seconds=outcome.seconds,
+            load_seconds=outcome.load_seconds,
             now=timezone.now(),
         )
         if not count:

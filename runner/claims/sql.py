@@ -113,12 +113,14 @@ def node_seconds_recent(
     version_id: int, node_ids: Sequence[str]
 ) -> dict[tuple[int, str, str, int], tuple[float, int]]:
     """The compute seconds of each node's latest success in a run of the chain
-    version, with that run's input rows, by (version, node, model, model version)."""
+    version (without loading model files), with that run's input rows, by
+    (version, node, model, model version)."""
     if not node_ids:
         return {}
     marks = ", ".join(["%s"] * len(node_ids))
     found = rows(
-        f'SELECT n.node_id, n.model_name, n.model_version, n.seconds, a."rows" '
+        "SELECT n.node_id, n.model_name, n.model_version, "
+        'n.seconds - n.load_seconds, a."rows" '
         f"FROM {NODES} AS n JOIN {RUNS} AS r ON r.id = n.run_id "
         f"JOIN {ARTIFACTS} AS a ON a.id = r.input_id "
         f"WHERE r.chain_version_id = %s AND n.node_id IN ({marks}) "
@@ -206,12 +208,13 @@ def node_record(
     reused_from_id: int | None,
     seconds: float,
     now: datetime,
+    load_seconds: float = 0.0,
 ) -> int:
     """RUNNING -> done, with the output's artifact."""
     return count(
         f"UPDATE {NODES} SET status = %s, artifact_id = %s, reused_from_id = %s, "
-        '"rows" = %s, "schema" = %s, seconds = %s, finished_at = %s, '
-        f"lease_expires_at = NULL, error = '', traceback = '' "
+        '"rows" = %s, "schema" = %s, seconds = %s, load_seconds = %s, '
+        f"finished_at = %s, lease_expires_at = NULL, error = '', traceback = '' "
         f"WHERE id = %s AND status = %s",
         [
             status,
@@ -220,6 +223,7 @@ def node_record(
             artifact.rows,
             db_value(NodeResult, "schema", artifact.schema),
             seconds,
+            load_seconds,
             _when(now),
             node_result_id,
             Status.RUNNING,

@@ -340,6 +340,7 @@ def run_retry(*, run: Run, user: Any) -> Run:
         rows=None,
         schema=[],
         seconds=None,
+        load_seconds=0.0,
         attempts=0,
         started_at=None,
         finished_at=None,

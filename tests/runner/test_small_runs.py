@@ -211,3 +211,25 @@ def test_a_tasks_node_loop_reads_its_runs_graph_once(owner, drain):
     assert len(graph_reads) == 1
     run.refresh_from_db()
     assert run.status == Run.Status.SUCCEEDED
+
+
+def test_the_run_page_and_api_say_how_long_loading_the_model_took(
+    owner, staff, drain, owner_client
+):
+    from registry.resolver import model_cache
+
+    version = slow_to_load_chain(owner, staff)
+    model_cache.clear()
+    first = run_drained(version, owner, drain, rows(1))
+    second = run_drained(version, owner, drain, rows(1, start=5.0))
+    nodes = {
+        n["node_id"]: n
+        for n in owner_client.get(f"/api/runs/{first.id}/").json()["nodes"]
+    }
+    assert nodes["m"]["load_seconds"] >= 0.3
+    assert nodes["b"]["load_seconds"] == 0.0
+    page = owner_client.get(f"/runs/{first.id}/").content.decode()
+    assert page.count("of which loading the model") == 1
+    # The model was in memory for the second run: nothing to say.
+    again = owner_client.get(f"/runs/{second.id}/").content.decode()
+    assert "of which loading the model" not in again

@@ -29,6 +29,20 @@ _ACCEPTS: dict[str, tuple[type, ...]] = {
 _NAMES = {str: "text", bool: "boolean", int: "integer", float: "number"}
 
 
+#: A made-up value per dtype, for warming a code path up on one row.
+PLACEHOLDERS: dict[str, Any] = {"float": 0.0, "int": 0, "str": "", "bool": False}
+
+
+def placeholder_row(columns: Schema) -> pd.DataFrame:
+    """One row of made-up values in ``columns``' names and dtypes.
+
+    >>> from catena.schema import Column
+    >>> placeholder_row((Column("x", "float"), Column("s", "str"))).to_dict("list")
+    {'x': [0.0], 's': ['']}
+    """
+    return pd.DataFrame({c.name: [PLACEHOLDERS[c.dtype]] for c in columns})
+
+
 def records_table(rows: Any, schema: Schema) -> pd.DataFrame:
     """Build the input table from JSON records (a list of objects).
 

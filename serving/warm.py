@@ -14,7 +14,6 @@ import os
 import time
 from typing import Any
 
-import pandas as pd
 from celery import current_app
 from django.db import transaction
 from django.urls import get_resolver
@@ -23,14 +22,12 @@ from kombu.exceptions import OperationalError
 from builder.models import Chain
 from catena import serving, steps
 from catena.errors import CatenaError
-from catena.schema import Schema
+from catena.rows import placeholder_row
 from config.exceptions import CatenaAppError
 from serving.plans import Plan, plan_fetch
 
 log = logging.getLogger("catena.serving")
 
-#: A made-up value per dtype for the warming prediction.
-PLACEHOLDERS: dict[str, Any] = {"float": 0.0, "int": 0, "str": "", "bool": False}
 
 
 #: Where a web process's first callers go: submitting runs (a live chain's
@@ -106,11 +103,6 @@ def warm_chain(*, chain_name: str) -> Plan | None:
         len(plan.prepared.models),
     )
     return plan
-
-
-def placeholder_row(columns: Schema) -> pd.DataFrame:
-    """One row of made-up values in the input's columns and dtypes."""
-    return pd.DataFrame({c.name: [PLACEHOLDERS[c.dtype]] for c in columns})
 
 
 def chain_saved(sender: Any, instance: Chain, **kwargs: Any) -> None:

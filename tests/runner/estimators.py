@@ -46,6 +46,18 @@ class SlowToLoad(_Features):
         return np.asarray(frame, dtype="float64").sum(axis=1)
 
 
+class CountsCalls(_Features):
+    """Sums the row and counts how often it was called (in this process)."""
+
+    def __init__(self, features: list[str]) -> None:
+        super().__init__(features)
+        self.calls = 0
+
+    def predict(self, frame: object) -> np.ndarray:
+        self.calls += 1
+        return np.asarray(frame, dtype="float64").sum(axis=1)
+
+
 class Broken(_Features):
     """Raises its own error from predict."""
 

@@ -17,7 +17,7 @@ from runner.services.runs import run_start
 from runner.warming import models_warm
 from tests.conftest import WorkerProcess, purge_broker
 from tests.runner.conftest import chain_version_make, doc, model_make, node
-from tests.runner.estimators import SleepySum
+from tests.runner.estimators import CountsCalls, SleepySum
 
 WARMED = re.compile(
     r"worker process (\d+): (\d+) models warmed \((\d+) of live chains, "
@@ -109,6 +109,28 @@ def test_a_model_that_cannot_load_is_skipped_not_fatal(owner, staff, cache_empty
     live_chain_make(owner, "served", "gone", "good")
     warmed = models_warm(limit=10, budget=60)
     assert (warmed.live, warmed.failed) == (1, 1)
+
+
+def test_each_warmed_model_is_called_once_on_a_made_up_row(owner, staff, cache_empty):
+    from runner import compute
+
+    model_make(
+        name="counted", estimator=CountsCalls(["x", "y"]), owner=owner, staff=staff
+    )
+    live_chain_make(owner, "served", "counted")
+    assert models_warm(limit=10, budget=60).live == 1
+    loaded = compute.resolver().resolve("counted", 1).load()  # the cached one
+    assert loaded.estimator.calls == 1
+
+
+def test_a_model_refusing_the_made_up_row_is_still_warm(owner, staff, cache_empty):
+    from tests.runner.estimators import Broken
+
+    model_make(name="refuses", estimator=Broken(["x", "y"]), owner=owner, staff=staff)
+    live_chain_make(owner, "served", "refuses")
+    warmed = models_warm(limit=10, budget=60)
+    assert (warmed.live, warmed.failed) == (1, 0)
+    assert len(model_cache) == 1
 
 
 # On a real worker: each pool process warms before its first run -----------------

@@ -25,6 +25,9 @@ BACKOFF_RESET_SECONDS = 60.0
 #: Generous: on a loaded machine celery beat takes well over 20 s to import Django
 #: and fail, and was then restarted forever instead of stopping Catena.
 SCHEDULER_START_SECONDS = 120.0
+#: How long a process may take to stop (a worker finishing its task) before it
+#: is killed; a second Ctrl-C kills it at once.
+STOP_SECONDS = 30.0
 
 
 class Child:
@@ -96,6 +99,18 @@ def interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+class _Hurry:
+    """Set by a second Ctrl-C or SIGTERM while stopping: kill what is left."""
+
+    now = False
+
+
+def hurry(signum: int, frame: object) -> None:
+    if not _Hurry.now:
+        say("asked again: killing what is still running")
+    _Hurry.now = True
+
+
 def supervise(children: list[Child]) -> int:
     # Explicit handlers: a shell that starts this in the background ignores SIGINT.
     signal.signal(signal.SIGINT, interrupt)
@@ -114,6 +129,11 @@ def supervise(children: list[Child]) -> int:
             time.sleep(0.5)
     except KeyboardInterrupt:
         say("stopping the web app, the scheduler and the worker")
+    # A second signal while stopping (Ctrl-C twice; a service manager's SIGTERM
+    # to the whole group) hurries the stop; it must not abort it and leave the
+    # worker and the scheduler running.
+    signal.signal(signal.SIGINT, hurry)
+    signal.signal(signal.SIGTERM, hurry)
     for child in children:
         if child.process is not None:
             stop(child.process)
@@ -125,8 +145,9 @@ def stop(child: subprocess.Popen[bytes]) -> None:
         reap_group(child.pid)
         return
     child.send_signal(signal.SIGTERM)
-    try:
-        child.wait(timeout=30)
-    except subprocess.TimeoutExpired:
+    deadline = time.monotonic() + STOP_SECONDS
+    while child.poll() is None and time.monotonic() < deadline and not _Hurry.now:
+        time.sleep(0.1)
+    if child.poll() is None:
         os.killpg(child.pid, signal.SIGKILL)
         child.wait()

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import subprocess
 import sys
 import time
 
 from devtools.supervisor import Child
+from tests.conftest import BASE_DIR
 
 
 def exits(code: int) -> list[str]:
@@ -63,3 +67,48 @@ def test_a_scheduler_dying_at_its_first_start_is_not_restarted(tmp_path, capsys)
     child.spawn()
     assert child.check(died(child)) == "failed to start"
     assert "restarting" not in capsys.readouterr().out
+
+
+#: A supervisor of one process that ignores SIGTERM (a worker that will not
+#: stop soon); prints the process's pid once it is up.
+SUPERVISED = """
+import sys
+from pathlib import Path
+from devtools.supervisor import Child, supervise
+
+stubborn = (
+    "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+    "print('up', flush=True); time.sleep(120)"
+)
+child = Child("worker", [sys.executable, "-c", stubborn], Path("."))
+child.spawn()
+print("pid", child.process.pid, flush=True)
+raise SystemExit(supervise([child]))
+"""
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_asked_twice_to_stop_it_kills_what_is_left_instead_of_leaving_it(tmp_path):
+    supervisor = subprocess.Popen(
+        [sys.executable, "-c", SUPERVISED],
+        cwd=BASE_DIR,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert supervisor.stdout is not None
+    lines = iter(supervisor.stdout.readline, "")
+    pid = next(int(line.split()[1]) for line in lines if line.startswith("pid "))
+    assert next(line for line in lines if line.strip() == "up")
+    supervisor.send_signal(signal.SIGTERM)
+    next(line for line in lines if "stopping the web app" in line)
+    supervisor.send_signal(signal.SIGTERM)  # again, as Ctrl-C twice
+    assert supervisor.wait(timeout=20) == 0
+    assert "asked again: killing" in supervisor.stdout.read()
+    assert not alive(pid)

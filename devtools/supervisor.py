@@ -96,6 +96,11 @@ def reap_group(pgid: int) -> None:
 
 
 def interrupt(signum: int, frame: object) -> None:
+    # From now on a signal hurries the stop: set before anything else runs, so
+    # a second Ctrl-C, however soon, cannot abort the stop and leave the worker
+    # and the scheduler running.
+    signal.signal(signal.SIGINT, hurry)
+    signal.signal(signal.SIGTERM, hurry)
     raise KeyboardInterrupt
 
 
@@ -103,11 +108,11 @@ class _Hurry:
     """Set by a second Ctrl-C or SIGTERM while stopping: kill what is left."""
 
     now = False
+    said = False
 
 
 def hurry(signum: int, frame: object) -> None:
-    if not _Hurry.now:
-        say("asked again: killing what is still running")
+    # Only a flag: printing here could re-enter a print the stop is in.
     _Hurry.now = True
 
 
@@ -129,10 +134,7 @@ def supervise(children: list[Child]) -> int:
             time.sleep(0.5)
     except KeyboardInterrupt:
         say("stopping the web app, the scheduler and the worker")
-    # A second signal while stopping (Ctrl-C twice; a service manager's SIGTERM
-    # to the whole group) hurries the stop; it must not abort it and leave the
-    # worker and the scheduler running.
-    signal.signal(signal.SIGINT, hurry)
+    signal.signal(signal.SIGINT, hurry)  # also when stopping for another reason
     signal.signal(signal.SIGTERM, hurry)
     for child in children:
         if child.process is not None:
@@ -149,5 +151,8 @@ def stop(child: subprocess.Popen[bytes]) -> None:
     while child.poll() is None and time.monotonic() < deadline and not _Hurry.now:
         time.sleep(0.1)
     if child.poll() is None:
+        if _Hurry.now and not _Hurry.said:
+            _Hurry.said = True
+            say("asked again: killing what is still running")
         os.killpg(child.pid, signal.SIGKILL)
         child.wait()

@@ -29,7 +29,6 @@ from serving.plans import Plan, plan_fetch
 log = logging.getLogger("catena.serving")
 
 
-
 #: Where a web process's first callers go: submitting runs (a live chain's
 #: predict path is added when there is one).
 WARM_PATHS = ("/api/runs/",)

@@ -98,18 +98,14 @@ def test_times_recorded_by_another_process_are_read_from_the_database(owner, dra
     assert sent_nodes(second, drain.sent) == ["in"]
 
 
-def slow_to_load_chain(owner: Any, staff: Any) -> Any:
-    """in -> m (a model 0.3 s to load) | b -> both -> out, saved."""
-    model_make(
-        name="slow-load",
-        estimator=SlowToLoad(["x", "y"], 0.3),
-        owner=owner,
-        staff=staff,
-    )
+def model_branch_chain(owner: Any, staff: Any, name: str, estimator: Any) -> Any:
+    """in -> m (``estimator`` as model ``name``) | b -> both -> out, saved."""
+    model_make(name=name, estimator=estimator, owner=owner, staff=staff)
     document = doc(
         [
             node("in", "input", schema=[["x", "float"], ["y", "float"]]),
-            node("m", "model", model="slow-load"),
+            # First in document order: the one the process keeps first.
+            node("m", "model", model=name),
             arith("b", "b", "y + 1", "b"),
             node("both", "combine", method="mean", name="mean"),
             node("out", "output"),
@@ -117,6 +113,11 @@ def slow_to_load_chain(owner: Any, staff: Any) -> Any:
         [["in", "m"], ["in", "b"], ["m", "both"], ["b", "both"], ["both", "out"]],
     )
     return chain_version_make(owner=owner, document=document)
+
+
+def slow_to_load_chain(owner: Any, staff: Any) -> Any:
+    """The branch chain on a model that takes 0.3 s to load."""
+    return model_branch_chain(owner, staff, "slow-load", SlowToLoad(["x", "y"], 0.3))
 
 
 def test_loading_a_model_file_is_not_counted_in_its_nodes_expected_time(
@@ -160,24 +161,8 @@ def test_a_failing_branch_hands_on_the_quick_sibling_it_kept_waiting(
     owner, staff, drain, tmp_path
 ):
     blocker = tmp_path / "in-the-way"
-    model_make(
-        name="fails",
-        estimator=FailsWhileFileExists(["x", "y"], str(blocker)),
-        owner=owner,
-        staff=staff,
-    )
-    document = doc(
-        [
-            node("in", "input", schema=[["x", "float"], ["y", "float"]]),
-            # First in document order: the one the process keeps first.
-            node("m", "model", model="fails"),
-            arith("b", "b", "y + 1", "b"),
-            node("both", "combine", method="mean", name="mean"),
-            node("out", "output"),
-        ],
-        [["in", "m"], ["in", "b"], ["m", "both"], ["b", "both"], ["both", "out"]],
-    )
-    version = chain_version_make(owner=owner, document=document)
+    fails = FailsWhileFileExists(["x", "y"], str(blocker))
+    version = model_branch_chain(owner, staff, "fails", fails)
     run_drained(version, owner, drain, rows(1))
     blocker.write_text("")
     run = run_start(chain_version=version, user=owner, rows=rows(1, start=5.0))

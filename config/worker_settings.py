@@ -47,3 +47,11 @@ CATENA_SWEEP_SECONDS = env.float("CATENA_SWEEP_SECONDS", default=5.0)
 # seconds in all run one after another in the process that finished their
 # parent. Nodes never seen before fan out over workers. 0: always fan out.
 CATENA_RUN_INLINE_SECONDS = env.float("CATENA_RUN_INLINE_SECONDS", default=0.1)
+
+# A node output's file is written whole under a temporary name and renamed, so
+# a killed worker never leaves a partial file; it is not flushed to disk before
+# its row commits unless this is set. Outputs are a cache checked (size,
+# sha256) before reuse: one torn by a power cut is computed again, never
+# reused, as the embedded database (synchronous=NORMAL) may lose its last
+# commits then too. A flush costs 1-4 ms per node on a local disk.
+CATENA_ARTIFACT_FSYNC = env.bool("CATENA_ARTIFACT_FSYNC", default=False)

@@ -1,9 +1,11 @@
 """Artifact files: whole under their final name, or not there; checked before reuse.
 
 On a local folder (``FileSystemStorage``) a file is written to a temporary
-name in the same folder, flushed to disk, then renamed over the final name
-(``os.replace`` is atomic within a file system), so a worker killed mid-write
-or a full disk never leaves a partial file under the final name. Other
+name in the same folder, then renamed over the final name (``os.replace`` is
+atomic within a file system), so a worker killed mid-write or a full disk never
+leaves a partial file under the final name. It is flushed to disk first only
+with ``CATENA_ARTIFACT_FSYNC``: a file torn by a power cut fails the check
+before reuse (size, sha256) and is computed again. Other
 backends (object stores) go through ``Storage.save``, whose PUT is atomic.
 """
 
@@ -17,6 +19,7 @@ import tempfile
 from dataclasses import dataclass
 from typing import IO, Literal
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, default_storage
 
@@ -66,8 +69,9 @@ def _local_write(target: str, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if settings.CATENA_ARTIFACT_FSYNC:
+                handle.flush()
+                os.fsync(handle.fileno())
         mode = getattr(default_storage, "file_permissions_mode", None)
         os.chmod(temp, mode if mode is not None else FILE_MODE)
         os.replace(temp, target)

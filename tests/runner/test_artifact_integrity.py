@@ -149,6 +149,47 @@ def test_a_failed_write_removes_its_temporary_file(media, monkeypatch):
     assert list((media / "artifacts" / "cd").iterdir()) == []
 
 
+def steps_of_a_write(monkeypatch) -> list[str]:
+    """What a local write did, in order: each fsync and the rename."""
+    from runner.store import files as artifact_files
+
+    seen: list[str] = []
+    fsync, replace = artifact_files.os.fsync, artifact_files.os.replace
+
+    def spied_fsync(fd: int) -> None:
+        seen.append("fsync")
+        fsync(fd)
+
+    def spied_replace(src: str, dst: str) -> None:
+        seen.append("rename")
+        replace(src, dst)
+
+    monkeypatch.setattr(artifact_files.os, "fsync", spied_fsync)
+    monkeypatch.setattr(artifact_files.os, "replace", spied_replace)
+    return seen
+
+
+def test_an_output_is_renamed_into_place_without_a_flush_by_default(media, monkeypatch):
+    from runner.store import files as artifact_files
+
+    seen = steps_of_a_write(monkeypatch)
+    artifact_files.file_write("artifacts/ef/efg.parquet", b"z" * 1000)
+    assert seen == ["rename"]
+    assert (media / "artifacts" / "ef" / "efg.parquet").read_bytes() == b"z" * 1000
+
+
+def test_with_artifact_fsync_an_output_is_flushed_before_its_rename(
+    media, monkeypatch, settings
+):
+    from runner.store import files as artifact_files
+
+    settings.CATENA_ARTIFACT_FSYNC = True
+    seen = steps_of_a_write(monkeypatch)
+    artifact_files.file_write("artifacts/ef/efh.parquet", b"z" * 1000)
+    assert seen == ["fsync", "rename"]
+    assert (media / "artifacts" / "ef" / "efh.parquet").read_bytes() == b"z" * 1000
+
+
 OLD = {"numpy": "2.3.1", "pandas": "2.3.0", "scikit-learn": "1.8.0"}
 
 

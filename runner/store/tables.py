@@ -79,26 +79,45 @@ def table_stats(df: pd.DataFrame) -> dict[str, Any]:
         return {}
     step = max(1, len(df) // HISTOGRAM_SAMPLE)
     # One conversion of the sampled numeric columns, not one per column.
-    sample = df.iloc[::step, positions].to_numpy(dtype="float64", na_value=np.nan)
+    numeric = df if len(positions) == df.shape[1] else df.iloc[:, positions]
+    sampled = numeric if step == 1 else numeric.iloc[::step]
+    sample = sampled.to_numpy(dtype="float64", na_value=np.nan)
     finite = np.isfinite(sample)
     seen = finite.any(axis=0)
     if not seen.any():
         return {}
-    sample, finite = sample[:, seen], finite[:, seen]
+    if not seen.all():
+        sample, finite = sample[:, seen], finite[:, seen]
     low = np.where(finite, sample, np.inf).min(axis=0)
     high = np.where(finite, sample, -np.inf).max(axis=0)
     edges = _edges(low, high)
-    counts = _counts(sample, finite, edges)
-    names = [str(df.columns[i]) for i, s in zip(positions, seen, strict=True) if s]
+    counts = _counts(sample, finite, edges).tolist()
+    means = _means(sample, finite)
+    firsts, lasts = edges[:, 0].tolist(), edges[:, -1].tolist()
+    labels = [str(c) for c in df.columns]
+    names = [labels[i] for i, s in zip(positions, seen.tolist(), strict=True) if s]
+    # Python floats and ints from whole arrays at once: per cell, numpy
+    # scalars cost more than the histogram of a small table.
     return {
         name: {
-            "min": float(edges[j, 0]),
-            "max": float(edges[j, -1]),
-            "mean": float(sample[finite[:, j], j].mean()),
-            "counts": [int(c) for c in counts[j]],
+            "min": firsts[j],
+            "max": lasts[j],
+            "mean": means[j],
+            "counts": counts[j],
         }
         for j, name in enumerate(names)
     }
+
+
+def _means(sample: np.ndarray, finite: np.ndarray) -> list[float]:
+    """Each column's mean over its finite values, equal to numpy's ``mean`` of
+    that column alone: a row of the transposed copy is summed the same way
+    (pairwise), and a column with a gap is taken alone."""
+    whole = finite.all(axis=0)
+    means = np.ascontiguousarray(sample.T).mean(axis=1)
+    for j in np.flatnonzero(~whole).tolist():
+        means[j] = sample[finite[:, j], j].mean()
+    return [float(m) for m in means.tolist()]
 
 
 def _edges(low: np.ndarray, high: np.ndarray) -> np.ndarray:

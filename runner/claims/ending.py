@@ -6,13 +6,14 @@ lease renewed meanwhile or another sweep wins and nothing changes.
 
 from __future__ import annotations
 
+import traceback
 from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from catena.errors import StepTransientError
+from catena.errors import CatenaError, StepError, StepTransientError
 from catena.graph import Graph
 from runner import sending
 from runner.claims.handing import ready_successors, run_finish_if_done, run_lock
@@ -20,6 +21,28 @@ from runner.compute import run_graph
 from runner.models import NodeResult, Run
 
 Status = NodeResult.Status
+
+
+def node_result_failed(*, node_result: NodeResult, exc: BaseException) -> None:
+    """Record why a RUNNING node's step raised: a transient failure is queued
+    again (a bounded number of times), any other fails the node."""
+    if isinstance(exc, StepTransientError):
+        node_result_transient(node_result=node_result, exc=exc)
+        return
+    node_result_fail(
+        node_result=node_result,
+        message=failure_message(exc),
+        tb="".join(traceback.format_exception(exc)),
+    )
+
+
+def failure_message(exc: BaseException) -> str:
+    """What the run page says of a failed node."""
+    if isinstance(exc, StepError):
+        return exc.message
+    if isinstance(exc, CatenaError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
 
 
 def node_result_fail(

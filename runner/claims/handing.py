@@ -6,13 +6,16 @@ sent once the claim commits), or PENDING->RUNNING for the worker that finished
 the parent to run next (a hop: no broker round trip). When several become ready
 together and ``durations`` expects them to be quick, the others stay PENDING
 for that same process to take one after another (a small run's branches need
-no broker at all). Two parents finishing at once serialize on the run's lock,
-so a child is claimed by whichever is second.
+no broker at all). When every node still to run is expected to be quick, they
+are all claimed PENDING->RUNNING at once, a segment for that process to compute
+one after another and record in one commit (``runner.claims.segments``). Two
+parents finishing at once serialize on the run's lock, so a child is claimed by
+whichever is second.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,10 +33,13 @@ Status = NodeResult.Status
 
 @dataclass
 class Hop:
-    """A successor this process claimed to run next, with its parents' outputs."""
+    """A successor this process claimed to run next, with its parents' outputs;
+    with a ``segment``, the nodes claimed to run after it, in a topological
+    order, to be recorded together."""
 
     node_result: NodeResult
     parents: dict[str, tuple[int, str, str]]
+    segment: list[NodeResult] = field(default_factory=list)
 
 
 def ready_successors(run_id: int, chain_version_id: int) -> list[str]:
@@ -58,6 +64,12 @@ def hand_on(
         if by_node[node][0].status == Status.PENDING
     ]
     now = timezone.now()
+    if hop and pending:
+        segment = _segment_claim(run_id, chain_version_id, by_node, rows, now)
+        if segment is not None:
+            names = [r.node_id for r in segment]
+            statuses = {r.status for r, _ in by_node.values()} | {Status.RUNNING}
+            return names, _segment_hop(segment, by_node), statuses
     kept = _hop_claim(pending[0], by_node, now) if hop and pending else None
     rest = [n for n in pending if kept is None or n != kept.node_result.node_id]
     if kept is not None and rest:
@@ -87,6 +99,40 @@ def _hop_claim(
     row.started_at, row.lease_expires_at = now, lease_expires
     parents = {n: ref for n, (_, ref) in by_node.items() if ref is not None}
     return Hop(node_result=row, parents=parents)
+
+
+def _segment_claim(
+    run_id: int,
+    chain_version_id: int,
+    by_node: dict[str, tuple[NodeResult, tuple[int, str, str] | None]],
+    rows: int,
+    now: datetime,
+) -> list[NodeResult] | None:
+    """Every node still to run, claimed RUNNING in a topological order, when
+    none is queued or running elsewhere and all are expected to be quick."""
+    left = [r for r, _ in by_node.values() if r.status not in NodeResult.DONE]
+    if any(r.status != Status.PENDING for r in left):
+        return None
+    if len(left) < 2 or not durations.quick(chain_version_id, left, rows):
+        return None
+    lease_expires = now + timedelta(seconds=settings.CATENA_NODE_LEASE_SECONDS)
+    if sql.nodes_hop_claim([r.id for r in left], now, lease_expires) != len(left):
+        # Under the run's lock they are all still PENDING; were one not, the
+        # sweeper would find the others' leases run out.
+        return None
+    order = {node: i for i, node in enumerate(run_graph(run_id).order)}
+    for row in left:
+        row.status, row.attempts = Status.RUNNING, row.attempts + 1
+        row.started_at, row.lease_expires_at = now, lease_expires
+    return sorted(left, key=lambda r: order[r.node_id])
+
+
+def _segment_hop(
+    segment: list[NodeResult],
+    by_node: dict[str, tuple[NodeResult, tuple[int, str, str] | None]],
+) -> Hop:
+    parents = {n: ref for n, (_, ref) in by_node.items() if ref is not None}
+    return Hop(node_result=segment[0], parents=parents, segment=segment[1:])
 
 
 def _claim_pending(ids: list[int], now: datetime) -> bool:

@@ -31,18 +31,18 @@ class Heartbeat:
     thread: threading.Thread | None = None
     pid: int | None = None
 
-    def __init__(self, node_result_id: int) -> None:
-        self.node_result_id = node_result_id
+    def __init__(self, *node_result_ids: int) -> None:
+        self.node_result_ids = set(node_result_ids)
 
     def __enter__(self) -> Heartbeat:
         with self.lock:
-            Heartbeat.running.add(self.node_result_id)
+            Heartbeat.running |= self.node_result_ids
             self._thread_ensure()
         return self
 
     def __exit__(self, *exc: object) -> None:
         with self.lock:
-            Heartbeat.running.discard(self.node_result_id)
+            Heartbeat.running -= self.node_result_ids
 
     @classmethod
     def _thread_ensure(cls) -> None:

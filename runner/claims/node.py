@@ -9,28 +9,28 @@ the same moment all find 0 rows to update and step aside.
 lease (``node_claim``), computes or reuses its output under a renewed lease
 (``node_run`` -> ``runner.compute.node_outcome``), then records it and hands on
 in one commit (``node_done`` -> ``runner.claims.handing.hand_on``); a successor
-it kept for itself runs next in the same loop.
+it kept for itself runs next in the same loop, and a segment it claimed (the
+rest of a small run) is computed and recorded by ``runner.claims.segments``.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-import traceback
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
-from catena.errors import CatenaError, StepError, StepTransientError
-from runner.claims import durations, sql
-from runner.claims.ending import node_result_fail, node_result_transient
+from runner.claims import sql
+from runner.claims.ending import node_result_failed
 from runner.claims.handing import Hop, hand_on, run_finish_if_done, run_lock
 from runner.claims.leases import Heartbeat
+from runner.claims.recording import outcome_record
+from runner.claims.segments import segment_run
 from runner.compute import Outcome, node_outcome, run_graphs_kept
 from runner.models import NodeResult, Run
-from runner.store import artifact_record
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +58,9 @@ def _node_loop(node_result_id: int) -> None:
     while node_result is not None:
         more = time.monotonic() - started < HOP_SECONDS
         hop = node_run(node_result, parents=hop.parents if hop else None, hop=more)
+        if hop is not None and hop.segment:
+            segment_run(hop)
+            return
         node_result = hop.node_result if hop else None
         if node_result is not None:
             logger.info("node result %d kept to run next", node_result.id)
@@ -87,14 +90,8 @@ def node_run(
     with Heartbeat(node_result.id):
         try:
             outcome = node_outcome(node_result, parents)
-        except StepTransientError as exc:
-            node_result_transient(node_result=node_result, exc=exc)
         except Exception as exc:  # noqa: BLE001 - every failure is recorded
-            node_result_fail(
-                node_result=node_result,
-                message=_message(exc),
-                tb="".join(traceback.format_exception(exc)),
-            )
+            node_result_failed(node_result=node_result, exc=exc)
         else:
             return node_done(node_result=node_result, outcome=outcome, hop=hop)
     return None
@@ -110,35 +107,12 @@ def node_done(
     """
     with transaction.atomic():
         run_lock(node_result.run_id)
-        artifact = outcome.artifact or artifact_record(
-            key=node_result.cache_key,
-            fields=outcome.fields,
-            run=node_result.run,
-            node_id=node_result.node_id,
-            parent_ids=outcome.parent_ids,
-            known=outcome.known,
-        )
-        status = Status.REUSED if outcome.reused else Status.SUCCEEDED
-        source_id = artifact.run_id if outcome.reused else None
-        count = sql.node_record(
-            node_result.id,
-            status=status,
-            artifact=artifact,
-            reused_from_id=source_id,
-            seconds=outcome.seconds,
-            load_seconds=outcome.load_seconds,
-            now=timezone.now(),
-        )
+        count, _ = outcome_record(node_result, outcome, finished=timezone.now())
         if not count:
             run_finish_if_done(node_result.run_id)
             return None
         version_id = node_result.run.chain_version_id
         rows = node_result.run.input.rows
-        if not outcome.reused:
-            # What the node will take next time: loading a model file happens
-            # once per process (a cold worker's first call), so it is left out.
-            computed = outcome.seconds - outcome.load_seconds
-            durations.note(version_id, node_result, computed, rows)
         claimed, kept, statuses = hand_on(
             node_result.run_id, version_id, hop=hop, rows=rows
         )
@@ -147,14 +121,6 @@ def node_done(
     if kept is not None:
         kept.node_result.run = node_result.run
     return kept
-
-
-def _message(exc: BaseException) -> str:
-    if isinstance(exc, StepError):
-        return exc.message
-    if isinstance(exc, CatenaError):
-        return str(exc)
-    return f"{type(exc).__name__}: {exc}"
 
 
 def _connections_refresh() -> None:

@@ -171,10 +171,19 @@ def _artifact_ref(values: Sequence[Any]) -> tuple[int, str, str] | None:
 
 def node_hop_claim(node_result_id: int, now: datetime, lease_expires: datetime) -> int:
     """PENDING -> RUNNING with a lease, for the claiming process to run next."""
+    return nodes_hop_claim([node_result_id], now, lease_expires)
+
+
+def nodes_hop_claim(ids: Sequence[int], now: datetime, lease_expires: datetime) -> int:
+    """PENDING -> RUNNING with a lease, for the claiming process to run (all of
+    them, or none: the caller holds the run's lock, under which they are
+    PENDING)."""
+    marks = ", ".join(["%s"] * len(ids))
     return count(
         f"UPDATE {NODES} SET status = %s, attempts = attempts + 1, queued_at = %s, "
         f"{_HOSTS_APPEND}, "
-        f"started_at = %s, lease_expires_at = %s WHERE id = %s AND status = %s",
+        f"started_at = %s, lease_expires_at = %s WHERE id IN ({marks}) "
+        "AND status = %s",
         [
             Status.RUNNING,
             _when(now),
@@ -182,9 +191,22 @@ def node_hop_claim(node_result_id: int, now: datetime, lease_expires: datetime) 
             HOST,
             _when(now),
             _when(lease_expires),
-            node_result_id,
+            *ids,
             Status.PENDING,
         ],
+    )
+
+
+def nodes_release(ids: Sequence[int]) -> int:
+    """RUNNING -> PENDING, the claims of nodes a process will not run after all."""
+    if not ids:
+        return 0
+    marks = ", ".join(["%s"] * len(ids))
+    return count(
+        f"UPDATE {NODES} SET status = %s, attempts = attempts - 1, queued_at = NULL, "
+        "started_at = NULL, lease_expires_at = NULL "
+        f"WHERE id IN ({marks}) AND status = %s",
+        [Status.PENDING, *ids, Status.RUNNING],
     )
 
 
@@ -209,11 +231,14 @@ def node_record(
     seconds: float,
     now: datetime,
     load_seconds: float = 0.0,
+    started: datetime | None = None,
 ) -> int:
-    """RUNNING -> done, with the output's artifact."""
+    """RUNNING -> done, with the output's artifact (and when its work
+    ``started``, when not at its claim)."""
     return count(
         f"UPDATE {NODES} SET status = %s, artifact_id = %s, reused_from_id = %s, "
         '"rows" = %s, "schema" = %s, seconds = %s, load_seconds = %s, '
+        "started_at = COALESCE(%s, started_at), "
         f"finished_at = %s, lease_expires_at = NULL, error = '', traceback = '' "
         f"WHERE id = %s AND status = %s",
         [
@@ -224,6 +249,7 @@ def node_record(
             db_value(NodeResult, "schema", artifact.schema),
             seconds,
             load_seconds,
+            _when(started) if started is not None else None,
             _when(now),
             node_result_id,
             Status.RUNNING,

@@ -114,7 +114,9 @@ def _means(sample: np.ndarray, finite: np.ndarray) -> list[float]:
     that column alone: a row of the transposed copy is summed the same way
     (pairwise), and a column with a gap is taken alone."""
     whole = finite.all(axis=0)
-    means = np.ascontiguousarray(sample.T).mean(axis=1)
+    means = np.empty(sample.shape[1])
+    if whole.any():
+        means[whole] = np.ascontiguousarray(sample[:, whole].T).mean(axis=1)
     for j in np.flatnonzero(~whole).tolist():
         means[j] = sample[finite[:, j], j].mean()
     return [float(m) for m in means.tolist()]

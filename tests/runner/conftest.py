@@ -126,7 +126,7 @@ def drain(media) -> Iterator[Callable[[], int]]:
     queue: list[int] = []
     sent: list[int] = []
     runs: list[int] = []
-    node_run = claims_node.node_run
+    node_run, segment_run = claims_node.node_run, claims_node.segment_run
 
     def enqueue(node_result_id: int, countdown: float | None = None) -> None:
         queue.append(node_result_id)
@@ -135,6 +135,10 @@ def drain(media) -> Iterator[Callable[[], int]]:
     def counted(node_result: Any, **kwargs: Any) -> Any:
         runs.append(node_result.id)
         return node_run(node_result, **kwargs)
+
+    def segment_counted(hop: Any) -> None:
+        runs.extend(n.id for n in [hop.node_result, *hop.segment])
+        segment_run(hop)
 
     def run_all() -> int:
         runs.clear()
@@ -147,6 +151,7 @@ def drain(media) -> Iterator[Callable[[], int]]:
             sending, "send_on_commit", side_effect=enqueue, autospec=True
         ),
         mock.patch.object(claims_node, "node_run", side_effect=counted),
+        mock.patch.object(claims_node, "segment_run", side_effect=segment_counted),
     ):
         run_all.queue = queue  # type: ignore[attr-defined]
         run_all.runs = runs  # type: ignore[attr-defined]

@@ -177,8 +177,10 @@ def test_a_failing_branch_hands_on_the_quick_sibling_it_kept_waiting(
         "both": Status.SKIPPED,
         "out": Status.SKIPPED,
     }
-    # "b" waited for the process that kept it, then went through the broker.
+    # "b" waited for the process that kept it, then went through the broker,
+    # and ran once.
     assert sent_nodes(run, drain.sent) == ["in", "b"]
+    assert run.nodes.get(node_id="b").attempts == 1
 
 
 def test_a_tasks_node_loop_reads_its_runs_graph_once(owner, drain):
@@ -218,3 +220,39 @@ def test_the_run_page_and_api_say_how_long_loading_the_model_took(
     # The model was in memory for the second run: nothing to say.
     again = owner_client.get(f"/runs/{second.id}/").content.decode()
     assert "of which loading the model" not in again
+
+
+def test_a_quick_small_runs_rest_is_claimed_at_once_and_recorded_in_one_transaction(
+    owner, drain, caplog
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    version = chain_version_make(owner=owner, document=fan_doc())
+    run_drained(version, owner, drain, rows(1))
+    run = run_start(chain_version=version, user=owner, rows=rows(1, start=5.0))
+    with CaptureQueriesContext(connection) as captured, caplog.at_level("INFO"):
+        assert drain() == 5
+    # Transactions (savepoints inside the test's own): claiming "in", recording
+    # "in" with the claim of the other four, recording the four.
+    savepoints = [
+        q for q in captured.captured_queries if q["sql"].startswith("SAVEPOINT")
+    ]
+    assert len(savepoints) == 3
+    ids = dict(run.nodes.values_list("node_id", "id"))
+    segment = ", ".join(str(ids[n]) for n in ["a", "b", "both", "out"])
+    assert f"node results {segment} run as one segment" in caplog.text
+    run.refresh_from_db()
+    assert run.status == Run.Status.SUCCEEDED
+    # Each node keeps its own start and end, in the order they were computed.
+    nodes = {n.node_id: n for n in run.nodes.all()}
+    times = [(nodes[n].started_at, nodes[n].finished_at) for n in ids]
+    assert all(start <= end for start, end in times)
+    assert all(a[1] <= b[0] for a, b in zip(times, times[1:], strict=False))
+    assert {n.attempts for n in nodes.values()} == {1}
+    # Each output links the outputs it was computed from.
+    both = nodes["both"].artifact
+    assert set(both.parents.values_list("id", flat=True)) == {
+        nodes["a"].artifact_id,
+        nodes["b"].artifact_id,
+    }

@@ -1,0 +1,60 @@
+"""Recording a computed or reused node: its artifact row, its status, its time.
+
+Shared by a node recorded on its own (``runner.claims.node``) and by a
+segment's nodes recorded together (``runner.claims.segments``); the caller
+holds the run's lock, inside its transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from runner.claims import durations, sql
+from runner.compute import Outcome
+from runner.models import Artifact, NodeResult
+from runner.store import artifact_record
+
+Status = NodeResult.Status
+
+
+def outcome_record(
+    node_result: NodeResult,
+    outcome: Outcome,
+    *,
+    finished: datetime,
+    started: datetime | None = None,
+    parent_ids: Sequence[int] | None = None,
+) -> tuple[int, Artifact]:
+    """RUNNING -> SUCCEEDED (or REUSED) with the output's artifact row, created
+    for a file just written; how many rows changed (0: no longer RUNNING), and
+    the artifact.
+
+    ``parent_ids`` are the parents' artifacts when the outcome could not know
+    them (parents computed in the same segment, not recorded yet).
+    """
+    artifact = outcome.artifact or artifact_record(
+        key=node_result.cache_key,
+        fields=outcome.fields,
+        run=node_result.run,
+        node_id=node_result.node_id,
+        parent_ids=outcome.parent_ids if parent_ids is None else parent_ids,
+        known=outcome.known,
+    )
+    count = sql.node_record(
+        node_result.id,
+        status=Status.REUSED if outcome.reused else Status.SUCCEEDED,
+        artifact=artifact,
+        reused_from_id=artifact.run_id if outcome.reused else None,
+        seconds=outcome.seconds,
+        load_seconds=outcome.load_seconds,
+        now=finished,
+        started=started,
+    )
+    if count and not outcome.reused:
+        # What the node will take next time: loading a model file happens
+        # once per process (a cold worker's first call), so it is left out.
+        computed = outcome.seconds - outcome.load_seconds
+        run = node_result.run
+        durations.note(run.chain_version_id, node_result, computed, run.input.rows)
+    return count, artifact

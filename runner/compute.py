@@ -139,18 +139,26 @@ class Outcome:
         return self.artifact is not None
 
 
+#: ``node_outcome``'s ``stored`` when the caller has not looked.
+LOOK = object()
+
+
 def node_outcome(
-    node_result: NodeResult, parents: dict[str, tuple[int, str, str]] | None = None
+    node_result: NodeResult,
+    parents: dict[str, tuple[int, str, str]] | None = None,
+    *,
+    stored: Any = LOOK,
 ) -> Outcome:
     """The node's stored output, or its output computed now and written to a file.
 
     ``parents`` (node id -> artifact id, key, path) saves reading the parents'
-    rows when the caller has them.
+    rows when the caller has them; ``stored``, the (id, path) of the row under
+    the node's key (or None: no row) looking it up, when the caller has.
     """
     run = node_result.run
     known: Any = None
     if run.reuse:
-        found = sql.artifact_found(node_result.cache_key)
+        found = sql.artifact_found(node_result.cache_key) if stored is LOOK else stored
         if found is None:
             known = ABSENT
         else:

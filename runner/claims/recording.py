@@ -25,21 +25,27 @@ def outcome_record(
     finished: datetime,
     started: datetime | None = None,
     parent_ids: Sequence[int] | None = None,
+    artifact: Artifact | None = None,
 ) -> tuple[int, Artifact]:
     """RUNNING -> SUCCEEDED (or REUSED) with the output's artifact row, created
     for a file just written; how many rows changed (0: no longer RUNNING), and
     the artifact.
 
     ``parent_ids`` are the parents' artifacts when the outcome could not know
-    them (parents computed in the same segment, not recorded yet).
+    them (parents computed in the same segment, not recorded yet); an
+    ``artifact`` given is the row the caller created for the file.
     """
-    artifact = outcome.artifact or artifact_record(
-        key=node_result.cache_key,
-        fields=outcome.fields,
-        run=node_result.run,
-        node_id=node_result.node_id,
-        parent_ids=outcome.parent_ids if parent_ids is None else parent_ids,
-        known=outcome.known,
+    artifact = (
+        artifact
+        or outcome.artifact
+        or artifact_record(
+            key=node_result.cache_key,
+            fields=outcome.fields,
+            run=node_result.run,
+            node_id=node_result.node_id,
+            parent_ids=outcome.parent_ids if parent_ids is None else parent_ids,
+            known=outcome.known,
+        )
     )
     count = sql.node_record(
         node_result.id,

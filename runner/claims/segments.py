@@ -29,7 +29,9 @@ from runner.claims.handing import Hop, run_finish_if_done, run_lock
 from runner.claims.leases import Heartbeat
 from runner.claims.recording import outcome_record
 from runner.compute import Outcome, node_outcome, run_graph
-from runner.models import NodeResult
+from runner.models import Artifact, NodeResult
+from runner.store import ABSENT, artifacts_create
+from runner.store import sql as store_sql
 
 logger = logging.getLogger(__name__)
 
@@ -51,12 +53,17 @@ def segment_run(hop: Hop) -> None:
     )
     refs = dict(hop.parents)
     done: list[_Done] = []
+    # Outputs stored under the segment's keys since the run was submitted
+    # (by another run), looked up in one query.
+    keys = [n.cache_key for n in nodes]
+    stored = store_sql.artifacts_found(keys) if run.reuse else {}
     with Heartbeat(*(n.id for n in nodes)):
         for position, node_result in enumerate(nodes):
             node_result.run = run
             started = timezone.now()
             try:
-                outcome = node_outcome(node_result, refs)
+                found = stored.get(node_result.cache_key)
+                outcome = node_outcome(node_result, refs, stored=found)
             except Exception as exc:  # noqa: BLE001 - every failure is recorded
                 _record(done, hop.parents, released=nodes[position + 1 :])
                 node_result_failed(node_result=node_result, exc=exc)
@@ -90,17 +97,41 @@ def _record(
     ids = {node: ref[0] for node, ref in parents.items()}
     with transaction.atomic():
         run_lock(run_id)
+        made, created = artifacts_create([_new(item) for item in done if _fresh(item)])
+        links: list[tuple[int, int]] = []
         for item in done:
-            node_id = item.node_result.node_id
+            node_result, node_id = item.node_result, item.node_result.node_id
+            parent_ids = [ids[p] for p in graph.parents[node_id] if p in ids]
             _, artifact = outcome_record(
-                item.node_result,
+                node_result,
                 item.outcome,
                 started=item.started,
                 finished=item.finished,
-                parent_ids=[ids[p] for p in graph.parents[node_id] if p in ids],
+                parent_ids=parent_ids,
+                artifact=made.get(node_result.cache_key) if _fresh(item) else None,
             )
             ids[node_id] = artifact.id
+            if _fresh(item) and node_result.cache_key in created:
+                links += [(artifact.id, parent) for parent in sorted(set(parent_ids))]
+        store_sql.artifacts_parents_link(links)
         if released:
             sql.nodes_release([n.id for n in released])
         else:
             run_finish_if_done(run_id)
+
+
+def _fresh(item: _Done) -> bool:
+    """A file just written whose key had no row when the node looked (not
+    looked: a run that reuses nothing records through ``artifact_record``,
+    which updates a row found under the key)."""
+    return item.outcome.artifact is None and item.outcome.known is ABSENT
+
+
+def _new(item: _Done) -> Artifact:
+    node_result = item.node_result
+    return Artifact(
+        key=node_result.cache_key,
+        run=node_result.run,
+        node_id=node_result.node_id,
+        **item.outcome.fields,
+    )

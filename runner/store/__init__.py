@@ -21,6 +21,7 @@ from runner.store.artifacts import (
     artifact_put,
     artifact_record,
     artifact_write,
+    artifacts_create,
 )
 from runner.store.files import ArtifactWriteError, FileProblem
 from runner.store.tables import (
@@ -45,6 +46,7 @@ __all__ = [
     "artifact_put",
     "artifact_record",
     "artifact_write",
+    "artifacts_create",
     "recent_tables",
     "table_from_parquet",
     "table_preview",

@@ -7,7 +7,7 @@ intact (size and sha256 as recorded).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pandas as pd
@@ -142,6 +142,26 @@ def artifact_record(
             return Artifact.objects.get(key=key)
         sql.artifact_parents_link(artifact.id, sorted(set(parent_ids)))
     return artifact
+
+
+def artifacts_create(new: Sequence[Artifact]) -> tuple[dict[str, Artifact], set[str]]:
+    """The rows of written files, created in one statement (once per key): key
+    -> row, and the keys whose row was created here (the others were stored
+    meanwhile by another process; their tables are equal). Parents are for
+    the caller to link (``sql.artifacts_parents_link``), once ids are known.
+    """
+    unique = list({artifact.key: artifact for artifact in reversed(new)}.values())
+    for artifact in unique:
+        artifact.full_clean(exclude=["run"], validate_unique=False)
+    ids = sql.artifacts_insert(unique[::-1])
+    made: dict[str, Artifact] = {}
+    for artifact in unique:
+        if artifact.key in ids:
+            artifact.id = ids[artifact.key]
+            made[artifact.key] = artifact
+    others = [artifact.key for artifact in unique if artifact.key not in ids]
+    made.update({a.key: a for a in Artifact.objects.filter(key__in=others)})
+    return made, set(ids)
 
 
 def _rewritten(artifact: Artifact, fields: dict[str, Any]) -> Artifact:

@@ -35,29 +35,56 @@ def artifact_found(key: str) -> tuple[int, str] | None:
     return found[0] if found else None
 
 
+def artifacts_found(keys: Sequence[str]) -> dict[str, tuple[int, str]]:
+    """key -> (id, path) of the rows stored under any of ``keys``: one query."""
+    if not keys:
+        return {}
+    marks = ", ".join(["%s"] * len(keys))
+    found = rows(
+        f'SELECT "key", id, path FROM {ARTIFACTS} WHERE "key" IN ({marks})', list(keys)
+    )
+    return {key: (pk, path) for key, pk, path in found}
+
+
 def artifact_insert(artifact: Artifact) -> int | None:
     """Insert a new artifact row; its id, or None when its key is stored already."""
+    return artifacts_insert([artifact]).get(artifact.key)
+
+
+def artifacts_insert(artifacts: Sequence[Artifact]) -> dict[str, int]:
+    """Insert new artifact rows in one statement; key -> id of each inserted
+    (a key stored already is left out)."""
+    if not artifacts:
+        return {}
     fields = [f for f in Artifact._meta.concrete_fields if not f.primary_key]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     marks = ", ".join(["%s"] * len(fields))
+    values = ", ".join([f"({marks})"] * len(artifacts))
     params = [
-        f.get_db_prep_save(f.pre_save(artifact, True), connection) for f in fields
+        f.get_db_prep_save(f.pre_save(artifact, True), connection)
+        for artifact in artifacts
+        for f in fields
     ]
     inserted = rows(
-        f"INSERT INTO {ARTIFACTS} ({columns}) VALUES ({marks}) "
-        'ON CONFLICT ("key") DO NOTHING RETURNING id',
+        f"INSERT INTO {ARTIFACTS} ({columns}) VALUES {values} "
+        'ON CONFLICT ("key") DO NOTHING RETURNING "key", id',
         params,
     )
-    return int(inserted[0][0]) if inserted else None
+    return {str(key): int(pk) for key, pk in inserted}
 
 
 def artifact_parents_link(artifact_id: int, parent_ids: Sequence[int]) -> None:
-    if not parent_ids:
+    artifacts_parents_link([(artifact_id, parent) for parent in parent_ids])
+
+
+def artifacts_parents_link(links: Sequence[tuple[int, int]]) -> None:
+    """Link each (artifact, parent) pair: one statement."""
+    if not links:
         return
     through = Artifact.parents.through._meta
     table = through.db_table
     source = through.get_field("from_artifact").column
     target = through.get_field("to_artifact").column
-    values = ", ".join(["(%s, %s)"] * len(parent_ids))
-    params = [value for parent in parent_ids for value in (artifact_id, parent)]
+    values = ", ".join(["(%s, %s)"] * len(links))
+    params = [value for link in links for value in link]
     count(f"INSERT INTO {table} ({source}, {target}) VALUES {values}", params)

@@ -256,3 +256,23 @@ def test_a_quick_small_runs_rest_is_claimed_at_once_and_recorded_in_one_transact
         nodes["a"].artifact_id,
         nodes["b"].artifact_id,
     }
+
+
+def test_a_quick_small_run_that_reuses_nothing_rewrites_the_rows_of_its_keys(
+    owner, drain
+):
+    from runner.store import artifact_intact
+
+    version = chain_version_make(owner=owner, document=fan_doc())
+    first = run_drained(version, owner, drain, rows(1))
+    again = run_start(chain_version=version, user=owner, rows=rows(1), reuse=False)
+    drain()
+    again.refresh_from_db()
+    assert again.status == Run.Status.SUCCEEDED
+    assert sent_nodes(again, drain.sent) == ["in"]
+    for result in again.nodes.exclude(node_id="in"):
+        # Computed again under the same key: the same row, its file intact.
+        assert result.status == Status.SUCCEEDED
+        earlier = first.nodes.get(node_id=result.node_id)
+        assert result.artifact_id == earlier.artifact_id
+        assert artifact_intact(result.artifact)

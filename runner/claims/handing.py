@@ -101,30 +101,55 @@ def _hop_claim(
     return Hop(node_result=row, parents=parents)
 
 
+def segment_claim(node_result: NodeResult, now: datetime) -> Hop | None:
+    """The rest of a run claimed with its node just claimed RUNNING (delivered),
+    when nothing else of it is queued or running and all of it, that node
+    included, is expected to be quick: a Hop whose segment it is."""
+    run = node_result.run
+    run_lock(run.id)
+    by_node = {r.node_id: (r, ref) for r, ref in sql.run_nodes(run.id)}
+    del by_node[node_result.node_id]
+    segment = _segment_claim(
+        run.id,
+        run.chain_version_id,
+        by_node,
+        run.input.rows,
+        now,
+        first=node_result,
+    )
+    return None if segment is None else _segment_hop(segment, by_node)
+
+
 def _segment_claim(
     run_id: int,
     chain_version_id: int,
     by_node: dict[str, tuple[NodeResult, tuple[int, str, str] | None]],
     rows: int,
     now: datetime,
+    *,
+    first: NodeResult | None = None,
 ) -> list[NodeResult] | None:
     """Every node still to run, claimed RUNNING in a topological order, when
-    none is queued or running elsewhere and all are expected to be quick."""
+    none is queued or running elsewhere and all are expected to be quick
+    (``first``, claimed already and ready, runs first)."""
     left = [r for r, _ in by_node.values() if r.status not in NodeResult.DONE]
-    if any(r.status != Status.PENDING for r in left):
+    if not left or any(r.status != Status.PENDING for r in left):
         return None
-    if len(left) < 2 or not durations.quick(chain_version_id, left, rows):
+    timed = left if first is None else [first, *left]
+    if len(timed) < 2 or not durations.quick(chain_version_id, timed, rows):
         return None
     lease_expires = now + timedelta(seconds=settings.CATENA_NODE_LEASE_SECONDS)
     if sql.nodes_hop_claim([r.id for r in left], now, lease_expires) != len(left):
         # Under the run's lock they are all still PENDING; were one not, the
         # sweeper would find the others' leases run out.
         return None
-    order = {node: i for i, node in enumerate(run_graph(run_id).order)}
     for row in left:
         row.status, row.attempts = Status.RUNNING, row.attempts + 1
         row.started_at, row.lease_expires_at = now, lease_expires
-    return sorted(left, key=lambda r: order[r.node_id])
+    # ``first``'s parents are done; each other node's are done or before it.
+    order = {node: i for i, node in enumerate(run_graph(run_id).order)}
+    ordered = sorted(left, key=lambda r: order[r.node_id])
+    return ordered if first is None else [first, *ordered]
 
 
 def _segment_hop(

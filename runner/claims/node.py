@@ -25,7 +25,13 @@ from django.utils import timezone
 
 from runner.claims import sql
 from runner.claims.ending import node_result_failed
-from runner.claims.handing import Hop, hand_on, run_finish_if_done, run_lock
+from runner.claims.handing import (
+    Hop,
+    hand_on,
+    run_finish_if_done,
+    run_lock,
+    segment_claim,
+)
 from runner.claims.leases import Heartbeat
 from runner.claims.recording import outcome_record
 from runner.claims.segments import segment_run
@@ -52,7 +58,10 @@ def node_execute(node_result_id: int) -> None:
 
 
 def _node_loop(node_result_id: int) -> None:
-    node_result = node_claim(node_result_id)
+    node_result, segment = _claim(node_result_id, rest=True)
+    if segment is not None:
+        segment_run(segment)
+        return
     started = time.monotonic()
     hop: Hop | None = None
     while node_result is not None:
@@ -68,16 +77,27 @@ def _node_loop(node_result_id: int) -> None:
 
 def node_claim(node_result_id: int) -> NodeResult | None:
     """QUEUED -> RUNNING with a lease; None when another delivery got there first."""
+    return _claim(node_result_id)[0]
+
+
+def _claim(
+    node_result_id: int, *, rest: bool = False
+) -> tuple[NodeResult | None, Hop | None]:
+    """``node_claim``; with ``rest``, in the same commit, the rest of its run
+    claimed too when all of it is expected to be quick (a segment)."""
     now = timezone.now()
     lease_expires = now + timedelta(seconds=settings.CATENA_NODE_LEASE_SECONDS)
     with transaction.atomic():
         node_result = sql.node_claim_queued(node_result_id, now, lease_expires)
         if node_result is None:
-            return None
+            return None, None
         node_result.run = sql.run_of(node_result.run_id)
-        if node_result.run.status == Run.Status.QUEUED:
+        first = node_result.run.status == Run.Status.QUEUED
+        if first:
             sql.run_start_if_queued(node_result.run_id, now)
-    return node_result
+        # A run's first node delivered: its whole run may be one segment.
+        segment = segment_claim(node_result, now) if rest and first else None
+    return node_result, segment
 
 
 def node_run(

@@ -233,14 +233,14 @@ def test_a_quick_small_runs_rest_is_claimed_at_once_and_recorded_in_one_transact
     run = run_start(chain_version=version, user=owner, rows=rows(1, start=5.0))
     with CaptureQueriesContext(connection) as captured, caplog.at_level("INFO"):
         assert drain() == 5
-    # Transactions (savepoints inside the test's own): claiming "in", recording
-    # "in" with the claim of the other four, recording the four.
+    # Transactions (savepoints inside the test's own): claiming "in" with the
+    # other four, recording the five.
     savepoints = [
         q for q in captured.captured_queries if q["sql"].startswith("SAVEPOINT")
     ]
-    assert len(savepoints) == 3
+    assert len(savepoints) == 2
     ids = dict(run.nodes.values_list("node_id", "id"))
-    segment = ", ".join(str(ids[n]) for n in ["a", "b", "both", "out"])
+    segment = ", ".join(str(ids[n]) for n in ["in", "a", "b", "both", "out"])
     assert f"node results {segment} run as one segment" in caplog.text
     run.refresh_from_db()
     assert run.status == Run.Status.SUCCEEDED

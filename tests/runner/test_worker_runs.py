@@ -283,12 +283,13 @@ def test_a_small_quick_run_takes_no_broker_message_after_its_first_node(owner, w
         line = rf"node result {ids[node_id]} {how}$"
         return len(re.findall(line, log, flags=re.MULTILINE))
 
-    # The first node is sent; the rest is claimed by the process that finished
-    # it and run there as one segment, the parallel branches one after the other.
+    # The first node is sent; the process it is delivered to claims the rest
+    # with it and runs them as one segment, the parallel branches one after
+    # the other.
     assert handed("in", "delivered") == 1
     for node_id in ("a", "b", "both", "out"):
         assert handed(node_id, "delivered") == 0, node_id
-    segment = ", ".join(str(ids[n]) for n in ("a", "b", "both", "out"))
+    segment = ", ".join(str(ids[n]) for n in ("in", "a", "b", "both", "out"))
     line = rf"node results {segment} run as one segment$"
     assert re.search(line, log, flags=re.MULTILINE)
     a, b = second.nodes.get(node_id="a"), second.nodes.get(node_id="b")

@@ -17,10 +17,12 @@ an HTTP client with keep-alive, ``POST /api/runs/`` until
   called by hand (``catena.reference.direct``); every run's output is checked
   against it (to 1e-9 relative).
 
-The median of 5 (``--quick``: of 1). The status is polled every 2 ms for the
-first 100 ms, then every 10 ms: a figure may be late by one interval.
+The median of 5 (``--repeats N``: of N; ``--quick``: of 1). The status is
+polled every 2 ms for the first 100 ms, then every 10 ms: a figure may be late
+by one interval.
 
-    .venv/bin/python bench/api.py [--json] [--quick] [--only embedded|redis-pg]
+    .venv/bin/python bench/api.py [--json] [--quick] [--repeats N]
+                                  [--only embedded|redis-pg]
 """
 
 from __future__ import annotations
@@ -64,23 +66,27 @@ WARMED = re.compile(r"\d+ of \d+ processes warm, [\d/]+ models each, .* in \d+ m
 def main() -> None:
     cli = parser(__doc__ or "")
     cli.add_argument("--only", choices=sorted(CONFIGS))
+    cli.add_argument(
+        "--repeats", type=int, default=5, help="runs per median (default 5)"
+    )
     cli.add_argument("--child")
     args = cli.parse_args()
+    repeats = 1 if args.quick else max(1, args.repeats)
     if args.child:
-        child(args.child, 1 if args.quick else 5)
+        child(args.child, repeats)
         return
     names = [args.only] if args.only else list(CONFIGS)
-    figures = {name: configuration_run(name, args.quick) for name in names}
+    figures = {name: configuration_run(name, repeats) for name in names}
     report(figures)
     emit(figures, args.json)
 
 
-def configuration_run(name: str, quick: bool) -> dict[str, Any]:
+def configuration_run(name: str, repeats: int) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix=f"catena-bench-api-{name}-"))
     env = {**os.environ, "CATENA_VAR_DIR": str(work)}
     env.pop("DATABASE_URL", None)
     env.update(CONFIGS[name])
-    command = [sys.executable, __file__, "--child", name] + (["--quick"] * quick)
+    command = [sys.executable, __file__, "--child", name, "--repeats", str(repeats)]
     print(f"[{name}] measuring (var: {work})", file=sys.stderr, flush=True)
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
     if done.returncode != 0:

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
-from runner import claims, sending
+from runner import claims, compute, sending
 from runner.models import NodeResult, Run
 
 Status = NodeResult.Status
@@ -112,16 +112,34 @@ def lease_expired_recover(*, node_result: NodeResult, now: datetime) -> int:
             node_result=node_result, message=message, lease_expired_at=now
         )
         return 0
+    still = NodeResult.objects.filter(
+        id=node_result.id,
+        status=Status.RUNNING,
+        attempts=node_result.attempts,
+        lease_expires_at__lt=now,
+    )
     with transaction.atomic():
-        updated = NodeResult.objects.filter(
-            id=node_result.id,
-            status=Status.RUNNING,
-            attempts=node_result.attempts,
-            lease_expires_at__lt=now,
-        ).update(status=Status.QUEUED, queued_at=now, lease_expires_at=None)
+        if not _parents_done(node_result):
+            # A segment's node (claimed before its parents were done) whose
+            # worker was lost: it waits for them, handed on when they are done.
+            still.update(status=Status.PENDING, queued_at=None, lease_expires_at=None)
+            return 0
+        updated = still.update(
+            status=Status.QUEUED, queued_at=now, lease_expires_at=None
+        )
         if updated:
             sending.send_on_commit(node_result.id)
     return updated
+
+
+def _parents_done(node_result: NodeResult) -> bool:
+    parents = compute.run_graph(node_result.run_id).parents[node_result.node_id]
+    if not parents:
+        return True
+    statuses = NodeResult.objects.filter(
+        run_id=node_result.run_id, node_id__in=parents
+    ).values_list("status", flat=True)
+    return all(status in NodeResult.DONE for status in statuses)
 
 
 def _queued_stale(now: datetime) -> int:

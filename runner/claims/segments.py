@@ -113,7 +113,8 @@ def _record(
             ids[node_id] = artifact.id
             if _fresh(item) and node_result.cache_key in created:
                 links += [(artifact.id, parent) for parent in sorted(set(parent_ids))]
-        store_sql.artifacts_parents_link(links)
+        # Twin nodes (equal keys) share one row: link it once.
+        store_sql.artifacts_parents_link(sorted(set(links)))
         if released:
             sql.nodes_release([n.id for n in released])
         else:

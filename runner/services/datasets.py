@@ -171,7 +171,7 @@ def rows_store(*, rows: list[dict[str, Any]], key: str) -> Artifact:
         df = _built.pop(key, None)
     if df is None:
         df = table_from_rows(rows=rows)
-    return artifact_put(key=key, df=df)
+    return artifact_put(key=key, df=df, durable=True)
 
 
 def data_artifact_ensure(*, df: pd.DataFrame) -> Artifact:
@@ -181,7 +181,7 @@ def data_artifact_ensure(*, df: pd.DataFrame) -> Artifact:
     hashes, equal tables): a rerun on the same rows writes no file.
     """
     key = data_hash(df)
-    return artifact_get(key=key) or artifact_put(key=key, df=df)
+    return artifact_get(key=key) or artifact_put(key=key, df=df, durable=True)
 
 
 def dataset_create(

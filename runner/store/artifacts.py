@@ -90,15 +90,17 @@ def artifact_write(
     df: pd.DataFrame,
     environment: dict[str, str] | None = None,
     replace: bool = False,
+    durable: bool = False,
 ) -> dict[str, Any]:
     """Write ``df``'s file under ``key`` whole and return the row's fields.
 
     ``environment`` is what the table was computed with; ``replace`` a file
-    found corrupt (a local file is always replaced, atomically).
+    found corrupt (a local file is always replaced, atomically); ``durable``,
+    flushed to disk before it is renamed into place (an input).
     """
     data = table_to_parquet(df)
     path = artifact_path(key)
-    file_write(path, data, replace=replace)
+    file_write(path, data, replace=replace, durable=durable)
     recent_tables.put(key, df)
     return {
         "path": path,
@@ -178,9 +180,11 @@ def artifact_put(
     run: Run | None = None,
     node_id: str = "",
     parent_ids: Iterable[int] = (),
+    durable: bool = False,
 ) -> Artifact:
-    """Store ``df`` under ``key`` (file first, then the row) and return the row."""
-    fields = artifact_write(key=key, df=df)
+    """Store ``df`` under ``key`` (file first, then the row) and return the row;
+    ``durable``: flushed to disk first (an input)."""
+    fields = artifact_write(key=key, df=df, durable=durable)
     return artifact_record(
         key=key, fields=fields, run=run, node_id=node_id, parent_ids=parent_ids
     )

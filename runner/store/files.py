@@ -3,9 +3,10 @@
 On a local folder (``FileSystemStorage``) a file is written to a temporary
 name in the same folder, then renamed over the final name (``os.replace`` is
 atomic within a file system), so a worker killed mid-write or a full disk never
-leaves a partial file under the final name. It is flushed to disk first only
-with ``CATENA_ARTIFACT_FSYNC``: a file torn by a power cut fails the check
-before reuse (size, sha256) and is computed again. Other
+leaves a partial file under the final name. A node's output is flushed to disk
+first only with ``CATENA_ARTIFACT_FSYNC``: one torn by a power cut fails the
+check before reuse (size, sha256) and is computed again; an input (posted rows,
+a data set) is always flushed. Other
 backends (object stores) go through ``Storage.save``, whose PUT is atomic.
 """
 
@@ -42,15 +43,20 @@ def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def file_write(path: str, data: bytes, *, replace: bool = False) -> None:
+def file_write(
+    path: str, data: bytes, *, replace: bool = False, durable: bool = False
+) -> None:
     """Store ``data`` under ``path`` whole; ``replace`` a file already there.
 
     A local file is always replaced (atomically): equal keys hold equal
-    tables, and a file already present may be a corrupt one.
+    tables, and a file already present may be a corrupt one. A ``durable``
+    one (an input: a user's data, not computed again) is flushed to disk
+    before its rename, as every file is with ``CATENA_ARTIFACT_FSYNC``.
     """
     try:
         if _is_local():
-            _local_write(default_storage.path(path), data)
+            flush = durable or settings.CATENA_ARTIFACT_FSYNC
+            _local_write(default_storage.path(path), data, flush=flush)
         else:
             _remote_write(path, data, replace=replace)
     except OSError as exc:
@@ -62,14 +68,14 @@ def _is_local() -> bool:
     return isinstance(default_storage, FileSystemStorage)
 
 
-def _local_write(target: str, data: bytes) -> None:
+def _local_write(target: str, data: bytes, *, flush: bool) -> None:
     folder, name = os.path.split(target)
     os.makedirs(folder, exist_ok=True)
     fd, temp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-            if settings.CATENA_ARTIFACT_FSYNC:
+            if flush:
                 handle.flush()
                 os.fsync(handle.fileno())
         mode = getattr(default_storage, "file_permissions_mode", None)

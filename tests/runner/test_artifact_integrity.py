@@ -277,3 +277,15 @@ def test_a_corrupt_output_on_an_object_store_is_recomputed(
     with object_storage.open(path, "rb") as handle:
         assert handle.read() == data
     assert object_storage.listdir(os.path.dirname(path))[1] == [os.path.basename(path)]
+
+
+def test_an_input_is_flushed_before_its_rename_even_by_default(media, monkeypatch):
+    import pandas as pd
+
+    from runner.services.datasets import data_artifact_ensure
+    from runner.store import artifact_intact
+
+    seen = steps_of_a_write(monkeypatch)
+    artifact = data_artifact_ensure(df=pd.DataFrame({"x": [1.0, 2.0]}))
+    assert seen == ["fsync", "rename"]
+    assert artifact_intact(artifact)

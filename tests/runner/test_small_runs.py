@@ -75,8 +75,8 @@ def test_a_run_much_bigger_than_the_one_timed_fans_out(owner, drain, settings):
     # 5 rows: expected 5x the 1-row time, within the budget.
     small = run_drained(version, owner, drain, rows(5, start=10.0))
     assert sent_nodes(small, drain.sent) == ["in"]
-    # 100 rows: expected 100x, over it.
-    big = run_drained(version, owner, drain, rows(100, start=20.0))
+    # 2,000 rows: expected 400x the 5-row time (the latest), far over it.
+    big = run_drained(version, owner, drain, rows(2000, start=20.0))
     assert sent_nodes(big, drain.sent) == ["in", "b"]
 
 
@@ -276,3 +276,28 @@ def test_a_quick_small_run_that_reuses_nothing_rewrites_the_rows_of_its_keys(
         earlier = first.nodes.get(node_id=result.node_id)
         assert result.artifact_id == earlier.artifact_id
         assert artifact_intact(result.artifact)
+
+
+def test_twin_nodes_of_a_segment_share_one_row_linked_once_to_its_parent(owner, drain):
+    # "a" and "b" do the same work on the same input: one cache key.
+    document = doc(
+        [
+            node("in", "input", schema=[["x", "float"], ["y", "float"]]),
+            arith("a", "c", "x * 2", "c"),
+            arith("b", "c", "x * 2", "c"),
+            node("out", "output"),
+        ],
+        [["in", "a"], ["in", "b"], ["a", "out"]],
+    )
+    version = chain_version_make(owner=owner, document=document)
+    # Reusing nothing, the first run computes (and times) both twins.
+    first = run_start(chain_version=version, user=owner, rows=rows(1), reuse=False)
+    drain()
+    assert first.nodes.get(node_id="b").seconds is not None
+    second = run_drained(version, owner, drain, rows(1, start=5.0))
+    assert sent_nodes(second, drain.sent) == ["in"]
+    a, b = second.nodes.get(node_id="a"), second.nodes.get(node_id="b")
+    assert a.cache_key == b.cache_key
+    assert a.artifact_id == b.artifact_id
+    parents = a.artifact.parents.values_list("id", flat=True)
+    assert list(parents) == [second.nodes.get(node_id="in").artifact_id]

@@ -134,3 +134,32 @@ def test_a_run_retried_after_the_sweeper_found_it_overdue_is_not_stopped(
     assert sweeper.run_overdue_stop(run_id=run.id, now=now) is False
     run.refresh_from_db()
     assert run.status == Run.Status.QUEUED
+
+
+def test_a_lost_segment_resumes_in_order_its_later_nodes_waiting_for_their_parents(
+    owner, drain
+):
+    from runner.claims import node as claims_node
+
+    version = chain_version_make(owner=owner, document=linear_doc())
+    run_start(chain_version=version, user=owner, rows=[{"x": 1, "y": 2}])
+    drain()  # times the chain's nodes: the next run is quick
+    run = run_start(chain_version=version, user=owner, rows=[{"x": 3, "y": 4}])
+    first = drain.queue.pop()
+    drain.sent.clear()
+    # A worker claims the whole run as one segment, then is lost.
+    _, segment = claims_node._claim(first, rest=True)
+    assert segment is not None
+    assert segment.segment
+    run.nodes.update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    sweeper.runs_sweep()
+    statuses = dict(run.nodes.values_list("node_id", "status"))
+    assert statuses == {
+        "in": Status.QUEUED,
+        "plus": Status.PENDING,
+        "out": Status.PENDING,
+    }
+    assert drain.sent == [first]
+    assert drain() == 3
+    run.refresh_from_db()
+    assert run.status == Run.Status.SUCCEEDED

@@ -7,10 +7,12 @@ no URL, host name or exception text (they may carry credentials) leaves here.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, connection
 from kombu.connection import Connection
+from kombu.pidbox import Mailbox
 
 from config.celery import app
 
@@ -18,12 +20,17 @@ from config.celery import app
 PING_SECONDS = 1.0
 #: How long /healthz waits for a network broker to accept a connection.
 CONNECT_SECONDS = 1.0
+#: How long /healthz waits for a network broker to answer once connected.
+SOCKET_SECONDS = 2.0
 
 
 def health_check() -> dict[str, str]:
     """Each service's state, "ok" or why it is down."""
     broker = broker_check()
-    worker = worker_check() if broker == "ok" else "unknown: the broker is down"
+    if broker == "ok":
+        worker = worker_check(settings.CELERY_BROKER_URL)
+    else:
+        worker = "unknown: the broker is down"
     return {"database": database_check(), "broker": broker, "worker": worker}
 
 
@@ -43,20 +50,82 @@ def broker_check() -> str:
             return "down: the broker folder is missing or not writable"
         return "ok"
     try:
-        url = settings.CELERY_BROKER_URL
-        # kombu is untyped.
-        with Connection(url, connect_timeout=CONNECT_SECONDS) as conn:  # type: ignore[no-untyped-call]
+        with connection_tried_once(settings.CELERY_BROKER_URL) as conn:
             conn.ensure_connection(max_retries=0, timeout=CONNECT_SECONDS)
     except Exception:  # noqa: BLE001 - every transport raises its own errors
-        return "down: the broker refuses connections"
+        return "down: the broker refuses connections or does not answer"
     return "ok"
 
 
-def worker_check() -> str:
+class TriedOnce(Connection):
+    """A broker connection whose operations are tried once, never retried
+    (kombu retries a control message until the broker is back)."""
+
+    def ensure(  # noqa: PLR0913 - kombu's signature
+        self,
+        obj: Any,
+        fun: Any,
+        errback: Any = None,
+        max_retries: Any = None,
+        interval_start: Any = 1,
+        interval_step: Any = 1,
+        interval_max: Any = 1,
+        on_revive: Any = None,
+        retry_errors: Any = None,
+    ) -> Any:
+        return super().ensure(  # type: ignore[no-untyped-call]
+            obj, fun, errback, 0, interval_start, interval_step, interval_max,
+            on_revive, retry_errors,
+        )  # fmt: skip
+
+
+def worker_check(url: str) -> str:
+    """Whether a worker answers a ping, sent once over a connection of its own."""
     try:
-        replies = app.control.ping(timeout=PING_SECONDS, limit=1)
+        with connection_tried_once(url) as conn:
+            replies = control_mailbox(conn).multi_call(  # type: ignore[no-untyped-call]
+                "ping", timeout=PING_SECONDS, limit=1
+            )
     except Exception:  # noqa: BLE001 - the broker went away since its check
         return "down: no worker can be reached (the broker stopped answering)"
     if not replies:
         return f"down: no worker answered a ping within {PING_SECONDS:g} s"
     return "ok"
+
+
+def connection_tried_once(url: str) -> TriedOnce:
+    """A connection to the broker at `url` with the app's transport options,
+    each read and connect bounded: a broker that accepts connections but does
+    not answer (stopped, or shutting down) held /healthz until it answered."""
+    conf = app.conf
+    own = url == conf.broker_url  # else only what the URL says (a test's)
+    options = conf.broker_transport_options if own else {}
+    bounded = {
+        "max_retries": 0,
+        "socket_timeout": SOCKET_SECONDS,
+        "socket_connect_timeout": CONNECT_SECONDS,
+    }
+    return TriedOnce(  # type: ignore[no-untyped-call]
+        url,
+        transport=conf.broker_transport if own else None,
+        transport_options={**options, **bounded},
+        connect_timeout=CONNECT_SECONDS,
+    )
+
+
+def control_mailbox(conn: Connection) -> Mailbox:
+    """Celery's control mailbox on `conn`, publishing there rather than through
+    the app's producer pool (whose connections retry until the broker is back)."""
+    conf = app.conf
+    mailbox = Mailbox(  # type: ignore[no-untyped-call]
+        conf.control_exchange,
+        type="fanout",
+        accept=conf.accept_content,
+        serializer=conf.task_serializer,
+        queue_ttl=conf.control_queue_ttl,
+        reply_queue_ttl=conf.control_queue_ttl,
+        queue_expires=conf.control_queue_expires,
+        reply_queue_expires=conf.control_queue_expires,
+    )
+    bound: Mailbox = mailbox(conn)
+    return bound

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import socket
+import threading
 
 import pytest
+
+from config.health import health_check
+from tests.redisserver import RedisServer
 
 
 def closed_port() -> int:
@@ -42,7 +46,34 @@ def test_healthz_is_503_naming_the_broker_without_its_url(client, db, settings):
     assert response.status_code == 503
     body = response.json()
     assert body["down"] == ["broker"]
-    assert body["checks"]["broker"] == "down: the broker refuses connections"
+    assert (
+        body["checks"]["broker"]
+        == "down: the broker refuses connections or does not answer"
+    )
     assert body["checks"]["worker"] == "unknown: the broker is down"
     assert "s3cret" not in response.content.decode()
     assert "127.0.0.1" not in response.content.decode()
+
+
+def test_the_checks_answer_while_the_broker_takes_connections_but_never_answers(
+    db, settings, tmp_path
+):
+    # A broker shutting down or stalled: its port open, nothing read or answered.
+    server = RedisServer(tmp_path / "redis")
+    settings.CELERY_BROKER_URL = server.url
+    try:
+        assert health_check()["broker"] == "ok"  # the connections made once
+        server.pause()
+        answers: list[dict[str, str]] = []
+        checking = threading.Thread(
+            target=lambda: answers.append(health_check()), daemon=True
+        )
+        checking.start()
+        checking.join(timeout=60)
+        assert answers, "the checks waited for a broker that does not answer"
+        assert answers[0]["broker"] == (
+            "down: the broker refuses connections or does not answer"
+        )
+    finally:
+        server.resume()
+        server.stop()

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from accounts.services import api_token_create
 from runner.models import NodeResult, Run
 from tests.conftest import database_url_for_workers
+from tests.redisserver import RedisServer
 from tests.runner.conftest import chain_version_make, model_make
 from tests.runner.estimators import SleepySum
 from tests.runner.test_worker_runs import (
@@ -21,40 +20,11 @@ from tests.runner.test_worker_runs import (
     sleepy_doc,
     wait_for,
 )
-from tests.startcommand import Started, free_port, get, post
+from tests.startcommand import Started, get, post
 
 pytestmark = [pytest.mark.slow, pytest.mark.worker]
 
 OUTAGE_SECONDS = 30
-
-
-class RedisServer:
-    """A redis-server on a free port, its data (append-only, fsync'd) in a folder."""
-
-    def __init__(self, folder: Path) -> None:
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        folder.mkdir(parents=True, exist_ok=True)
-        self.command = [
-            "redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-            "--dir", str(folder), "--save", "", "--appendonly", "yes",
-            "--appendfsync", "always",
-        ]  # fmt: skip
-        self.process: subprocess.Popen[bytes] | None = None
-        self.start()
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(self.command, stdout=subprocess.DEVNULL)
-        wait_for(self.answers, timeout=30)
-
-    def answers(self) -> bool:
-        ping = ["redis-cli", "-p", str(self.port), "ping"]
-        return subprocess.run(ping, capture_output=True).stdout.strip() == b"PONG"
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=30)
 
 
 @pytest.fixture

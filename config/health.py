@@ -98,7 +98,9 @@ def connection_tried_once(url: str) -> TriedOnce:
     each read and connect bounded: a broker that accepts connections but does
     not answer (stopped, or shutting down) held /healthz until it answered."""
     conf = app.conf
-    own = url == conf.broker_url  # else only what the URL says (a test's)
+    # The embedded broker's transport and folders are the app's; a network
+    # broker needs only its URL.
+    own = url.startswith("filesystem://")
     options = conf.broker_transport_options if own else {}
     bounded = {
         "max_retries": 0,

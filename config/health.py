@@ -7,7 +7,6 @@ no URL, host name or exception text (they may carry credentials) leaves here.
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, connection
@@ -50,39 +49,17 @@ def broker_check() -> str:
             return "down: the broker folder is missing or not writable"
         return "ok"
     try:
-        with connection_tried_once(settings.CELERY_BROKER_URL) as conn:
+        with connection_bounded(settings.CELERY_BROKER_URL) as conn:
             conn.ensure_connection(max_retries=0, timeout=CONNECT_SECONDS)
     except Exception:  # noqa: BLE001 - every transport raises its own errors
         return "down: the broker refuses connections or does not answer"
     return "ok"
 
 
-class TriedOnce(Connection):
-    """A broker connection whose operations are tried once, never retried
-    (kombu retries a control message until the broker is back)."""
-
-    def ensure(  # noqa: PLR0913 - kombu's signature
-        self,
-        obj: Any,
-        fun: Any,
-        errback: Any = None,
-        max_retries: Any = None,
-        interval_start: Any = 1,
-        interval_step: Any = 1,
-        interval_max: Any = 1,
-        on_revive: Any = None,
-        retry_errors: Any = None,
-    ) -> Any:
-        return super().ensure(  # type: ignore[no-untyped-call]
-            obj, fun, errback, 0, interval_start, interval_step, interval_max,
-            on_revive, retry_errors,
-        )  # fmt: skip
-
-
 def worker_check(url: str) -> str:
     """Whether a worker answers a ping, sent once over a connection of its own."""
     try:
-        with connection_tried_once(url) as conn:
+        with connection_bounded(url) as conn:
             replies = control_mailbox(conn).multi_call(  # type: ignore[no-untyped-call]
                 "ping", timeout=PING_SECONDS, limit=1
             )
@@ -93,23 +70,23 @@ def worker_check(url: str) -> str:
     return "ok"
 
 
-def connection_tried_once(url: str) -> TriedOnce:
-    """A connection to the broker at `url` with the app's transport options,
-    each read and connect bounded: a broker that accepts connections but does
-    not answer (stopped, or shutting down) held /healthz until it answered."""
+def connection_bounded(url: str) -> Connection:
+    """A connection to the broker at `url`, tried once, each connect and read
+    bounded: a broker that takes connections but does not answer (frozen, or
+    shutting down) held /healthz until it answered."""
     conf = app.conf
     # The embedded broker's transport and folders are the app's; a network
     # broker needs only its URL.
-    own = url.startswith("filesystem://")
-    options = conf.broker_transport_options if own else {}
+    embedded = url.startswith("filesystem://")
+    options = conf.broker_transport_options if embedded else {}
     bounded = {
         "max_retries": 0,
         "socket_timeout": SOCKET_SECONDS,
         "socket_connect_timeout": CONNECT_SECONDS,
     }
-    return TriedOnce(  # type: ignore[no-untyped-call]
+    return Connection(  # type: ignore[no-untyped-call]  # kombu is untyped
         url,
-        transport=conf.broker_transport if own else None,
+        transport=conf.broker_transport if embedded else None,
         transport_options={**options, **bounded},
         connect_timeout=CONNECT_SECONDS,
     )
@@ -117,7 +94,8 @@ def connection_tried_once(url: str) -> TriedOnce:
 
 def control_mailbox(conn: Connection) -> Mailbox:
     """Celery's control mailbox on `conn`, publishing there rather than through
-    the app's producer pool (whose connections retry until the broker is back)."""
+    the app's producer pool, whose connections wait on a broker that does not
+    answer."""
     conf = app.conf
     mailbox = Mailbox(  # type: ignore[no-untyped-call]
         conf.control_exchange,

@@ -62,7 +62,7 @@ def test_the_checks_answer_while_the_broker_takes_connections_but_never_answers(
     server = RedisServer(tmp_path / "redis")
     settings.CELERY_BROKER_URL = server.url
     try:
-        assert health_check()["broker"] == "ok"  # the connections made once
+        assert health_check()["broker"] == "ok"  # while it answers
         server.pause()
         answers: list[dict[str, str]] = []
         checking = threading.Thread(

@@ -17,11 +17,13 @@ an HTTP client with keep-alive, ``POST /api/runs/`` until
   called by hand (``catena.reference.direct``); every run's output is checked
   against it (to 1e-9 relative).
 
-The median of 5 (``--repeats N``: of N; ``--quick``: of 1). The status is
-polled every 2 ms for the first 100 ms, then every 10 ms: a figure may be late
-by one interval.
+The median of 5 (``--repeats N``: of N; ``--quick``: of 1). The client waits
+for the end as the Python client does, with one request that waits on the
+server (``GET /status?wait=30``, which looks again every 2 ms, growing to every
+10 ms); ``--poll``: it polls ``/status`` every 2 ms for the first 100 ms, then
+every 10 ms (each poll a whole request on the cores the nodes compute on).
 
-    .venv/bin/python bench/api.py [--json] [--quick] [--repeats N]
+    .venv/bin/python bench/api.py [--json] [--quick] [--repeats N] [--poll]
                                   [--only embedded|redis-pg]
 """
 
@@ -69,24 +71,31 @@ def main() -> None:
     cli.add_argument(
         "--repeats", type=int, default=5, help="runs per median (default 5)"
     )
+    cli.add_argument(
+        "--poll",
+        action="store_true",
+        help="wait for a run by polling /status (every 2 ms, then 10 ms) instead "
+        "of one waiting request (?wait=30)",
+    )
     cli.add_argument("--child")
     args = cli.parse_args()
     repeats = 1 if args.quick else max(1, args.repeats)
     if args.child:
-        child(args.child, repeats)
+        child(args.child, repeats, poll=args.poll)
         return
     names = [args.only] if args.only else list(CONFIGS)
-    figures = {name: configuration_run(name, repeats) for name in names}
+    figures = {name: configuration_run(name, repeats, args.poll) for name in names}
     report(figures)
     emit(figures, args.json)
 
 
-def configuration_run(name: str, repeats: int) -> dict[str, Any]:
+def configuration_run(name: str, repeats: int, poll: bool) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix=f"catena-bench-api-{name}-"))
     env = {**os.environ, "CATENA_VAR_DIR": str(work)}
     env.pop("DATABASE_URL", None)
     env.update(CONFIGS[name])
     command = [sys.executable, __file__, "--child", name, "--repeats", str(repeats)]
+    command += ["--poll"] if poll else []
     print(f"[{name}] measuring (var: {work})", file=sys.stderr, flush=True)
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
     if done.returncode != 0:
@@ -149,7 +158,7 @@ def first_cell(f: dict[str, Any], mode: str) -> str:
 
 
 # Child: one configuration ----------------------------------------------------------
-def child(name: str, repeats: int) -> None:
+def child(name: str, repeats: int, *, poll: bool) -> None:
     if name == "redis-pg":
         postgres_database_fresh()
         redis_flush(CONFIGS[name]["CELERY_BROKER_URL"])
@@ -164,7 +173,7 @@ def child(name: str, repeats: int) -> None:
     say("demo")
     user = demo_install()
     say("web app and worker")
-    site = Site(user)
+    site = Site(user, poll=poll)
     try:
         result = site.measure(repeats)
     finally:
@@ -190,7 +199,7 @@ def redis_flush(url: str) -> None:
 class Site:
     """The web app and a worker on this child's environment, and a client."""
 
-    def __init__(self, user: Any) -> None:
+    def __init__(self, user: Any, *, poll: bool = False) -> None:
         import httpx
 
         from accounts.services import api_token_create
@@ -205,6 +214,7 @@ class Site:
             timeout=120,
         )
         self.seed = 1000
+        self.poll = poll
         self.uploads = 0
         self.elapsed: list[float] = []
 
@@ -218,6 +228,7 @@ class Site:
 
         estimators = direct_estimators()
         result: dict[str, Any] = {"api_ms": {}, "direct_ms": {}, "nodes": NODES}
+        result["client"] = "poll" if self.poll else "wait"
         for size in SIZES:
             say(f"{size} rows")
             frames = [self.frame(size) for _ in range(repeats + 2)]
@@ -271,17 +282,18 @@ class Site:
         return {"chain": "sales-stacked", "dataset": answer.json()["id"]}
 
     def wait_done(self, run: dict[str, Any]) -> None:
-        """Poll until the run is done; note the server's own elapsed time."""
-        if run["status"] in ("succeeded", "failed", "cancelled"):
-            status = run
-        else:
-            polls = 0
-            while True:
+        """Wait until the run is done (one waiting request, or polls); note the
+        server's own elapsed time."""
+        status = run
+        path = f"/api/runs/{run['id']}/status"
+        polls = 0
+        while status["status"] not in ("succeeded", "failed", "cancelled"):
+            if self.poll:
                 time.sleep(0.002 if polls < 50 else 0.01)
                 polls += 1
-                status = self.client.get(f"/api/runs/{run['id']}/status").json()
-                if not status["active"]:
-                    break
+                status = self.client.get(path).json()
+            else:
+                status = self.client.get(path, params={"wait": 30}).json()
         if status["status"] != "succeeded":
             raise RuntimeError(f"run {run['id']}: {status}")
         if "elapsed" in status:

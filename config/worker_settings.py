@@ -37,6 +37,9 @@ CATENA_TRANSIENT_MAX_RETRIES = env.int("CATENA_TRANSIENT_MAX_RETRIES", default=3
 # A node QUEUED for longer than its lease plus this margin lost its message (a
 # broker outage, a worker killed before claiming): the sweeper sends it again.
 CATENA_REQUEUE_MARGIN_SECONDS = env.int("CATENA_REQUEUE_MARGIN_SECONDS", default=15)
+# Requests of one web process that may wait for a run to finish at once
+# (GET /api/runs/<id>/status?wait=S); the others answer at once.
+CATENA_STATUS_WAITERS = env.int("CATENA_STATUS_WAITERS", default=4)
 # The sweeper (runner.runs_sweep) re-enqueues nodes whose lease expired; it runs
 # in celery beat, which dev.py starts as a process of its own (`celery beat`).
 CATENA_SWEEP_SECONDS = env.float("CATENA_SWEEP_SECONDS", default=5.0)

@@ -21,7 +21,7 @@ from config.downloads import PRESIGNED_REDIRECT
 from config.exceptions import CatenaAppError
 from config.pagination import page_response as _page
 from config.parsers import CatenaJSONParser, json_max_bytes
-from runner import selectors
+from runner import selectors, waiting
 from runner.downloads import node_output_response
 from runner.evaluation_apis import EvaluationSerializer
 from runner.models import Dataset, NodeResult, Run
@@ -259,8 +259,23 @@ class RunDetailApi(APIView):
 
 
 class RunStatusApi(APIView):
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    class FilterSerializer(serializers.Serializer[Any]):
+        wait = serializers.FloatField(
+            required=False,
+            default=0.0,
+            min_value=0.0,
+            max_value=waiting.WAIT_MAX_SECONDS,
+            help_text="Seconds to wait for the run to finish before answering "
+            "(at most 30; 0, the default: answer at once). The answer comes as "
+            "soon as the run is no longer active; a server with too many waiting "
+            "requests answers at once.",
+        )
+
+    @extend_schema(parameters=[FilterSerializer], responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, run_id: int) -> Response:
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        waiting.run_finished_wait(run_id=run_id, seconds=filters.validated_data["wait"])
         return Response(selectors.run_status(run_id=run_id))
 
 

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 ACTIVE = ("queued", "running")
+#: The longest ``?wait=`` the server accepts on a run's status, in seconds.
+WAIT_MAX_SECONDS = 30.0
 
 
 class Outputs(Mapping[str, "pd.DataFrame"]):
@@ -120,9 +122,11 @@ class Run:
     ) -> Run:
         """Block until the run ends, with a progress bar (tqdm) when installed.
 
-        The status is read after ``first_poll`` seconds, then ever less often
-        (x1.5 each time) up to every ``poll`` seconds: a short run is seen to end
-        at once, a long one costs the server two small queries per ``poll``.
+        Each status request asks the server to wait up to ``poll`` seconds for
+        the run to end (``?wait=``), so the end is seen at once and a long run
+        costs one request per ``poll``. A server that answers without waiting
+        (an older one, or one with too many waiting requests) is asked again
+        after ``first_poll`` seconds, then ever less often (x1.5) up to ``poll``.
 
         Raises :class:`RunFailed` when it failed or was cancelled (unless
         ``raise_on_failure=False``), and :class:`CatenaError` on ``timeout``.
@@ -131,14 +135,20 @@ class Run:
         pause = min(first_poll, poll)
         with progress.bar(f"run {self.id}", enabled=show_progress) as bar:
             while True:
-                status = self.http.json("GET", f"/api/runs/{self.id}/status")
+                asked = poll if deadline is None else deadline - time.monotonic()
+                asked = max(0.0, min(asked, poll, WAIT_MAX_SECONDS))
+                sent = time.monotonic()
+                status = self.http.json(
+                    "GET", f"/api/runs/{self.id}/status", params={"wait": asked}
+                )
                 bar.show(status["done"], status["total"], status["status"])
                 if not status["active"]:
                     break
                 if deadline is not None and time.monotonic() > deadline:
                     raise CatenaError(f"run {self.id} still {status['status']}")
-                time.sleep(pause)
-                pause = min(pause * 1.5, poll)
+                if time.monotonic() - sent < asked / 2:
+                    self.http.sleep(pause)  # it did not wait
+                    pause = min(pause * 1.5, poll)
         self.refresh()
         if raise_on_failure and self.status != "succeeded":
             raise RunFailed(self, self.error_text())

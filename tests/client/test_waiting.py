@@ -1,0 +1,71 @@
+"""``run.wait()`` asks the server to wait (``?wait=``): one request sees a run end,
+and a server that answers at once is still polled, ever less often."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from catena_client import Catena
+
+from catena.reference import synthetic_sales
+from tests.client.conftest import QUICK
+from tests.client.proxy import Proxy
+from tests.client.test_sales_chain import sales_chain
+
+pytestmark = [pytest.mark.worker, pytest.mark.slow]
+
+
+@pytest.fixture
+def proxied(live) -> Iterator[Proxy]:
+    proxy = Proxy(live.url, lambda method, path, n: "pass")
+    try:
+        yield proxy
+    finally:
+        proxy.close()
+
+
+def status_waits(proxy: Proxy, run_id: int) -> list[float]:
+    asked = []
+    for method, path, _ in proxy.seen:
+        parts = urlsplit(path)
+        if method == "GET" and parts.path == f"/api/runs/{run_id}/status":
+            asked.append(float(parse_qs(parts.query)["wait"][0]))
+    return asked
+
+
+def test_one_status_request_sees_a_run_of_thousands_of_rows_end(client, proxied, live):
+    df, _ = synthetic_sales(2_000, seed=21)
+    sales_chain(client, "client-wait", df)
+    with Catena(proxied.url, live.token, retry=QUICK) as through:
+        run = through.get_chain("client-wait").run(df)
+        assert run.active
+        run.wait(show_progress=False, poll=30)
+    assert run.status == "succeeded"
+    assert status_waits(proxied, run.id) == [30.0]
+
+
+def test_a_status_that_answers_at_once_is_asked_again_ever_less_often(
+    client, live, monkeypatch
+):
+    df, _ = synthetic_sales(5, seed=22)
+    sales_chain(client, "client-wait-old", df)
+    pauses: list[float] = []
+    paused = Catena(live.url, live.token, retry=QUICK, sleep=pauses.append)
+    run = paused.get_chain("client-wait-old").run(df)
+    # A server that ignores ``wait`` (an older one) answers "queued" at once
+    # three times; the fourth answer, from the live server, is the end.
+    early = iter([{"done": 0, "total": 8, "status": "queued", "active": True}] * 3)
+    real = run.http.json
+
+    def json(method: str, path: str, **kwargs):
+        if path.endswith("/status"):
+            return next(early, None) or real(method, path, params={"wait": 30})
+        return real(method, path, **kwargs)
+
+    monkeypatch.setattr(run.http, "json", json)
+    with paused:
+        run.wait(show_progress=False, poll=0.5, first_poll=0.05)
+    assert run.status == "succeeded"
+    assert pauses == pytest.approx([0.05, 0.075, 0.1125])

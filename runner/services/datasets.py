@@ -171,7 +171,8 @@ def rows_store(*, rows: list[dict[str, Any]], key: str) -> Artifact:
         df = _built.pop(key, None)
     if df is None:
         df = table_from_rows(rows=rows)
-    return artifact_put(key=key, df=df, durable=True)
+    # Flushed to disk just after the request's own work (half of it otherwise).
+    return artifact_put(key=key, df=df, durable_soon=True)
 
 
 def data_artifact_ensure(*, df: pd.DataFrame) -> Artifact:

@@ -91,16 +91,18 @@ def artifact_write(
     environment: dict[str, str] | None = None,
     replace: bool = False,
     durable: bool = False,
+    durable_soon: bool = False,
 ) -> dict[str, Any]:
     """Write ``df``'s file under ``key`` whole and return the row's fields.
 
     ``environment`` is what the table was computed with; ``replace`` a file
     found corrupt (a local file is always replaced, atomically); ``durable``,
-    flushed to disk before it is renamed into place (an input).
+    flushed to disk before it is renamed into place (a data set);
+    ``durable_soon``, just after, off the caller's path (posted rows).
     """
     data = table_to_parquet(df)
     path = artifact_path(key)
-    file_write(path, data, replace=replace, durable=durable)
+    file_write(path, data, replace=replace, durable=durable, durable_soon=durable_soon)
     recent_tables.put(key, df)
     return {
         "path": path,
@@ -181,10 +183,12 @@ def artifact_put(
     node_id: str = "",
     parent_ids: Iterable[int] = (),
     durable: bool = False,
+    durable_soon: bool = False,
 ) -> Artifact:
     """Store ``df`` under ``key`` (file first, then the row) and return the row;
-    ``durable``: flushed to disk first (an input)."""
-    fields = artifact_write(key=key, df=df, durable=durable)
+    ``durable``: flushed to disk first (a data set); ``durable_soon``: just
+    after, off the caller's path (posted rows)."""
+    fields = artifact_write(key=key, df=df, durable=durable, durable_soon=durable_soon)
     return artifact_record(
         key=key, fields=fields, run=run, node_id=node_id, parent_ids=parent_ids
     )

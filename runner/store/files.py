@@ -5,8 +5,9 @@ name in the same folder, then renamed over the final name (``os.replace`` is
 atomic within a file system), so a worker killed mid-write or a full disk never
 leaves a partial file under the final name. A node's output is flushed to disk
 first only with ``CATENA_ARTIFACT_FSYNC``: one torn by a power cut fails the
-check before reuse (size, sha256) and is computed again; an input (posted rows,
-a data set) is always flushed. Other
+check before reuse (size, sha256) and is computed again; an input is always
+flushed: a data set before its rename, posted rows just after it (off the
+request's path, ``runner.store.flushing``). Other
 backends (object stores) go through ``Storage.save``, whose PUT is atomic.
 """
 
@@ -23,6 +24,8 @@ from typing import IO, Literal
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, default_storage
+
+from runner.store.flushing import flush_soon
 
 CHUNK = 1 << 20
 #: Mode of a written file when the storage sets none (Django's default, 0o644
@@ -44,19 +47,29 @@ def digest(data: bytes) -> str:
 
 
 def file_write(
-    path: str, data: bytes, *, replace: bool = False, durable: bool = False
+    path: str,
+    data: bytes,
+    *,
+    replace: bool = False,
+    durable: bool = False,
+    durable_soon: bool = False,
 ) -> None:
     """Store ``data`` under ``path`` whole; ``replace`` a file already there.
 
     A local file is always replaced (atomically): equal keys hold equal
     tables, and a file already present may be a corrupt one. A ``durable``
     one (an input: a user's data, not computed again) is flushed to disk
-    before its rename, as every file is with ``CATENA_ARTIFACT_FSYNC``.
+    before its rename, as every file is with ``CATENA_ARTIFACT_FSYNC``; a
+    ``durable_soon`` one (posted rows) just after, off the caller's path
+    (``runner.store.flushing``).
     """
     try:
         if _is_local():
+            target = default_storage.path(path)
             flush = durable or settings.CATENA_ARTIFACT_FSYNC
-            _local_write(default_storage.path(path), data, flush=flush)
+            _local_write(target, data, flush=flush)
+            if durable_soon and not flush:
+                flush_soon(target)
         else:
             _remote_write(path, data, replace=replace)
     except OSError as exc:

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from django.core.files.storage import default_storage
 from runner import environment
 from runner.models import Artifact, NodeResult, Run
 from runner.services.runs import run_start
+from runner.store import artifact_intact, flushing
 from tests.conftest import BASE_DIR
 from tests.runner.conftest import chain_version_make, dataset_make, linear_doc
 
@@ -157,7 +159,9 @@ def steps_of_a_write(monkeypatch) -> list[str]:
     fsync, replace = artifact_files.os.fsync, artifact_files.os.replace
 
     def spied_fsync(fd: int) -> None:
-        seen.append("fsync")
+        # A flush off the caller's path says so.
+        later = threading.current_thread().name == "catena-flush"
+        seen.append("fsync later" if later else "fsync")
         fsync(fd)
 
     def spied_replace(src: str, dst: str) -> None:
@@ -289,3 +293,33 @@ def test_an_input_is_flushed_before_its_rename_even_by_default(media, monkeypatc
     artifact = data_artifact_ensure(df=pd.DataFrame({"x": [1.0, 2.0]}))
     assert seen == ["fsync", "rename"]
     assert artifact_intact(artifact)
+
+
+def test_posted_rows_are_flushed_with_their_folder_just_after_the_answer(
+    api, owner, media, monkeypatch
+):
+    chain_version_make(owner=owner, document=linear_doc(), name="adder")
+    seen = steps_of_a_write(monkeypatch)
+    rows = [{"x": 1.0, "y": 2.0}]
+    response = api.post("/api/runs/", {"chain": "adder", "rows": rows}, format="json")
+    assert response.status_code == 201
+    assert flushing.flushes_wait(timeout=30)
+    # Renamed into place by the request; the file, then its folder, flushed
+    # by the flushing thread.
+    assert seen == ["rename", "fsync later", "fsync later"]
+    run = Run.objects.get(id=response.json()["id"])
+    assert artifact_intact(run.input)
+
+
+def test_a_flush_of_a_file_gone_meanwhile_is_logged_and_the_next_is_done(
+    media, monkeypatch, caplog
+):
+    seen = steps_of_a_write(monkeypatch)
+    flushing.flush_soon(str(media / "artifacts" / "gone.parquet"))
+    media.mkdir(parents=True, exist_ok=True)
+    kept = media / "kept.parquet"
+    kept.write_bytes(b"k")
+    flushing.flush_soon(str(kept))
+    assert flushing.flushes_wait(timeout=30)
+    assert seen == ["fsync later", "fsync later"]
+    assert "could not flush" in caplog.text

@@ -19,7 +19,7 @@ an HTTP client with keep-alive, ``POST /api/runs/`` until
 
 The median of 5 (``--repeats N``: of N; ``--quick``: of 1). The client waits
 for the end as the Python client does, with one request that waits on the
-server (``GET /status?wait=30``, which looks again every 2 ms, growing to every
+server (``GET /status?wait=30``, which looks again after 1 ms, growing to every
 10 ms); ``--poll``: it polls ``/status`` every 2 ms for the first 100 ms, then
 every 10 ms (each poll a whole request on the cores the nodes compute on).
 

@@ -77,6 +77,14 @@ def run_graphs_kept() -> Iterator[None]:
         _kept.rows = None
 
 
+def run_graph_known(run_id: int, found: tuple[int, Any, str]) -> None:
+    """Within ``run_graphs_kept``: the run's graph fields, known to the caller
+    (chain version id, chains, document hash), so ``run_graph`` need not read
+    them."""
+    if _kept.rows is not None:
+        _kept.rows[run_id] = found
+
+
 def run_graph(run_id: int) -> Graph:
     """The graph a run executes: its chain version's (or its own document's, for
     an experiment's variant), each chain step's saved chain put in place at the

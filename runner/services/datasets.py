@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 
 from catena.keys import data_hash
 from runner.models import Artifact, Dataset
-from runner.store import artifact_get, artifact_put
+from runner.store import artifact_get, artifact_put, artifact_write
 
 MAX_COLUMNS = 2000
 
@@ -134,14 +134,14 @@ _ROWS_KEPT = 256
 _posted: OrderedDict[str, tuple[str, list[str]]] = OrderedDict()
 _posted_lock = threading.Lock()
 #: The last few tables built to hash posted rows, by data hash, for
-#: ``rows_store`` to write without building them again.
+#: ``rows_write`` to write without building them again.
 _BUILT_KEPT = 4
 _built: OrderedDict[str, pd.DataFrame] = OrderedDict()
 
 
 def rows_key(*, rows: list[dict[str, Any]]) -> tuple[str, list[str]]:
     """The data hash and the columns of the table ``rows`` make (as stored by
-    ``rows_store``); an invalid table raises as ``table_from_rows`` does."""
+    ``rows_write``); an invalid table raises as ``table_from_rows`` does."""
     try:
         text = json.dumps(rows, separators=(",", ":"), allow_nan=True)
     except (TypeError, ValueError):
@@ -165,14 +165,15 @@ def rows_key(*, rows: list[dict[str, Any]]) -> tuple[str, list[str]]:
     return found
 
 
-def rows_store(*, rows: list[dict[str, Any]], key: str) -> Artifact:
-    """Store the table of ``rows`` under ``key`` (its data hash, ``rows_key``)."""
+def rows_write(*, rows: list[dict[str, Any]], key: str) -> dict[str, Any]:
+    """Write the table of ``rows`` under ``key`` (its data hash, ``rows_key``);
+    the fields of its row, for the caller to record (``artifact_record``)."""
     with _posted_lock:
         df = _built.pop(key, None)
     if df is None:
         df = table_from_rows(rows=rows)
     # Flushed to disk just after the request's own work (half of it otherwise).
-    return artifact_put(key=key, df=df, durable_soon=True)
+    return artifact_write(key=key, df=df, durable_soon=True)
 
 
 def data_artifact_ensure(*, df: pd.DataFrame) -> Artifact:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,7 +24,7 @@ from runner import claims, compute, environment
 from runner.models import Artifact, Dataset, NodeResult, Run
 from runner.services.artifacts import artifact_forget
 from runner.services.chainsteps import chain_notes, kept
-from runner.services.datasets import rows_key, rows_store
+from runner.services.datasets import rows_key, rows_write
 from runner.services.reuse import reuse_notes
 from runner.services.submission_checks import (
     columns_check,
@@ -34,7 +35,7 @@ from runner.services.submission_checks import (
     rows_check,
     wanted_columns,
 )
-from runner.store import artifact_intact
+from runner.store import ABSENT, artifact_intact, artifact_record
 
 Status = NodeResult.Status
 
@@ -95,10 +96,16 @@ def run_start(
     keys = node_keys(*args, environment=fingerprint, chains=flat.chains)
     lineage = lineage_keys(*args, chains=flat.chains)
     # The posted input and the nodes' stored outputs, in one query.
-    found = _stored([*(keys.values() if reuse else ()), *posted])
-    source = given if isinstance(given, Artifact) else found.get(given)
+    rows_found = _stored([*(keys.values() if reuse else ()), *posted])
+    found = {key: a for key, a in rows_found.items() if artifact_intact(a)}
+    source: Artifact | _Posted | None = (
+        given if isinstance(given, Artifact) else found.get(given)
+    )
     if source is None:
-        source = rows_store(rows=rows or [], key=posted[0])
+        # Its file now; its row with the run's (one transaction), the row
+        # found under its key (a file gone or corrupt) rewritten.
+        fields = rows_write(rows=rows or [], key=posted[0])
+        source = _Posted(posted[0], fields, rows_found)
     stored = {key: found[key] for key in keys.values() if key in found}
     notes = (
         reuse_notes(graph=graph, keys=keys, lineage=lineage, stored=stored)
@@ -159,8 +166,21 @@ def _input(
 
 
 def _stored(keys: list[str]) -> dict[str, Artifact]:
-    found = Artifact.objects.filter(key__in=keys)
-    return {a.key: a for a in found if artifact_intact(a)}
+    """The rows under ``keys``, their files intact or not."""
+    return {a.key: a for a in Artifact.objects.filter(key__in=keys)}
+
+
+@dataclass
+class _Posted:
+    """Posted rows whose file is written and whose row is to be recorded."""
+
+    key: str
+    fields: dict[str, Any]
+    found: dict[str, Artifact]
+
+    def record(self) -> Artifact:
+        known = self.found.get(self.key, ABSENT)
+        return artifact_record(key=self.key, fields=self.fields, known=known)
 
 
 _RELATED = [
@@ -179,7 +199,7 @@ def _run_create(
     chain_version: Any,
     user: Any,
     dataset: Dataset | None,
-    source: Artifact,
+    source: Artifact | _Posted,
     graph: Graph,
     keys: dict[str, str],
     lineage: dict[str, str],
@@ -194,6 +214,8 @@ def _run_create(
     received_at: datetime,
     own: tuple[dict[str, Any] | None, Run | None] = (None, None),
 ) -> Run:
+    if isinstance(source, _Posted):
+        source = source.record()
     run = Run(
         received_at=received_at,
         chain_version=chain_version,
@@ -281,7 +303,12 @@ def _node_result(
 
 
 def _hand_on(run: Run) -> None:
-    claimed, _, statuses = claims.hand_on(run.id, run.chain_version_id)
+    with compute.run_graphs_kept():
+        # Its graph's fields were just written: not read again.
+        compute.run_graph_known(
+            run.id, (run.chain_version_id, run.chains, run.document_hash)
+        )
+        claimed, _, statuses = claims.hand_on(run.id, run.chain_version_id)
     if not claimed:
         claims.run_finish_if_done(run.id, statuses)
 

@@ -14,16 +14,17 @@ import pandas as pd
 import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import DatabaseError
 from sklearn.linear_model import LinearRegression
 
 from builder.models import Chain, ChainVersion
 from catena.keys import data_hash
 from registry.models import ModelVersion
 from registry.services import alias_set, model_version_create, model_version_trust
-from runner.models import Run
+from runner.models import Artifact, NodeResult, Run
 from runner.services import datasets
-from runner.services.datasets import rows_key, rows_store, table_from_rows
-from runner.store import artifact_load, recent_tables
+from runner.services.datasets import rows_key, rows_write, table_from_rows
+from runner.store import artifact_load, artifact_record, recent_tables
 from tests.runner.conftest import chain_version_make, doc, model_make, node
 
 pytestmark = pytest.mark.django_db
@@ -157,6 +158,38 @@ def test_a_rerun_whose_input_file_is_gone_stores_it_again(api, owner, staff, dra
     assert predicted(api, again["id"]) == [2.0, 4.0]
 
 
+def test_posted_rows_and_their_run_are_recorded_together_or_not_at_all(
+    api, owner, staff, monkeypatch
+):
+    model_make(name="lin", estimator=times(2.0), owner=owner, staff=staff)
+    scored(owner, "@latest")
+    before = Artifact.objects.count()
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise DatabaseError("the database went away mid-submission")
+
+    monkeypatch.setattr(NodeResult.objects, "bulk_create", broken)
+    with pytest.raises(DatabaseError):
+        api.post("/api/runs/", {"chain": "scored", "rows": ROWS}, format="json")
+    assert (Run.objects.count(), Artifact.objects.count()) == (0, before)
+    monkeypatch.undo()
+    fresh = submit(api)
+    assert Run.objects.get(id=fresh["id"]).input.rows == 2
+
+
+def test_a_submission_of_fresh_rows_reads_each_kind_of_row_once(
+    api, owner, staff, django_assert_max_num_queries
+):
+    model_make(name="lin", estimator=times(2.0), owner=owner, staff=staff)
+    scored(owner, "@latest")
+    submit(api)
+    # The chain version, the model versions, the stored keys, the earlier
+    # outputs; the input, the run and its nodes written, the first node
+    # queued; the run read back (SQLite adds BEGIN and COMMIT).
+    with django_assert_max_num_queries(14):
+        submit(api, [{"x": 5.0}, {"x": 6.0}])
+
+
 def test_posted_rows_kept_by_their_json_hash_as_the_table_they_make():
     variants = [
         [{"x": 1.0, "y": 2.0}],
@@ -174,7 +207,7 @@ def test_fresh_posted_rows_are_built_into_a_table_once_and_stored_as_hashed(medi
     rows = [{"x": 1.5, "region": "north"}, {"x": 2.5, "region": "south"}]
     with mock.patch.object(datasets, "table_from_rows", wraps=table_from_rows) as built:
         key, _ = rows_key(rows=rows)
-        stored = rows_store(rows=rows, key=key)
+        stored = artifact_record(key=key, fields=rows_write(rows=rows, key=key))
     assert built.call_count == 1
     recent_tables.clear()  # read the file itself
     pd.testing.assert_frame_equal(

@@ -211,33 +211,41 @@ class _RecentTables:
     """A small per-process LRU of tables by key, bounded in entries and cells."""
 
     def __init__(self) -> None:
-        self.tables: OrderedDict[str, pd.DataFrame] = OrderedDict()
+        #: Key -> (table, its cells); ``cells`` is their sum, kept as they
+        #: come and go (summing every table's size per put cost 0.1 ms a node).
+        self.tables: OrderedDict[str, tuple[pd.DataFrame, int]] = OrderedDict()
+        self.cells = 0
         self.lock = threading.Lock()
 
     def get(self, key: str) -> pd.DataFrame | None:
         with self.lock:
-            table = self.tables.get(key)
-            if table is not None:
+            found = self.tables.get(key)
+            if found is not None:
                 self.tables.move_to_end(key)
         # A shallow copy under copy-on-write: a step that assigns to its input
         # changes its own copy, never the kept table.
-        return None if table is None else table.copy(deep=False)
+        return None if found is None else found[0].copy(deep=False)
 
     def put(self, key: str, table: pd.DataFrame) -> None:
-        if table.size > RECENT_CELLS:
+        cells = table.size
+        if cells > RECENT_CELLS:
             return
         with self.lock:
-            self.tables[key] = table.copy(deep=False)
-            self.tables.move_to_end(key)
-            while len(self.tables) > RECENT_TABLES or self._cells() > RECENT_CELLS:
-                self.tables.popitem(last=False)
+            self._drop(key)
+            self.tables[key] = (table.copy(deep=False), cells)
+            self.cells += cells
+            while len(self.tables) > RECENT_TABLES or self.cells > RECENT_CELLS:
+                self._drop(next(iter(self.tables)))
 
-    def _cells(self) -> int:
-        return sum(t.size for t in self.tables.values())
+    def _drop(self, key: str) -> None:
+        found = self.tables.pop(key, None)
+        if found is not None:
+            self.cells -= found[1]
 
     def clear(self) -> None:
         with self.lock:
             self.tables.clear()
+            self.cells = 0
 
 
 recent_tables = _RecentTables()

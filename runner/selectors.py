@@ -102,9 +102,9 @@ def run_status(*, run_id: int) -> dict[str, Any]:
         ),
         id=run_id,
     )
-    nodes = dict(
-        NodeResult.objects.filter(run_id=run_id).values_list("node_id", "status")
-    )
+    # Ordered by position alone: the default ordering (by run) joins the runs.
+    found = NodeResult.objects.filter(run_id=run_id).order_by("position")
+    nodes = dict(found.values_list("node_id", "status"))
     done = sum(1 for s in nodes.values() if s in NodeResult.DONE)
     end = run.finished_at or timezone.now()
     return {

@@ -196,9 +196,9 @@ def run_finish_if_done(
     caller knows it.
     """
     if statuses is None:
-        statuses = set(
-            NodeResult.objects.filter(run_id=run_id).values_list("status", flat=True)
-        )
+        # Unordered: the default ordering (by run) joins the runs.
+        found = NodeResult.objects.filter(run_id=run_id).order_by()
+        statuses = set(found.values_list("status", flat=True))
     if statuses & set(NodeResult.ACTIVE):
         return None
     final, error = Run.Status.SUCCEEDED, ""

@@ -46,6 +46,8 @@ def _latest_outputs(
     latest = (
         NodeResult.objects.filter(lineage_key__in=lineage_keys, artifact__isnull=False)
         .exclude(cache_key__in=keys)
+        # No ordering: the default one (by run) joined the runs for nothing.
+        .order_by()
         .values("lineage_key")
         .annotate(last=Max("id"))
         .values_list("last", flat=True)

@@ -324,8 +324,10 @@ FILE_UPLOAD_HANDLERS = [
 # END API INPUT ----------------------------------------------------------------
 
 # CELERY ----------------------------------------------------------------------
-# Default broker: kombu's filesystem transport under var/, polled every 10 ms,
-# so a single machine needs no broker server (see bench/broker.py).
+# Default broker: kombu's filesystem transport under var/, so a single machine
+# needs no broker server (see bench/broker.py). A worker waits on the queue
+# folder (inotify, Linux) and is woken by a message; it also looks every
+# CATENA_BROKER_POLL_SECONDS (10 ms), and only looks elsewhere.
 BROKER_DIR = VAR_DIR / "broker"
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):

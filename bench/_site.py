@@ -57,12 +57,16 @@ def worker_start() -> subprocess.Popen[bytes]:
 
 
 def worker_stop(worker: subprocess.Popen[bytes]) -> None:
-    """Stop the worker's whole process group (SIGKILL after 30 s)."""
-    os.killpg(worker.pid, signal.SIGTERM)
+    """Stop the worker as the start command does, SIGTERM to it alone (it stops
+    its pool); its whole process group killed after 30 s. (SIGTERM to the group
+    also kills pool processes, one of which may hold the pool's queue lock: the
+    worker then waits for it forever.)"""
+    worker.terminate()
     try:
         worker.wait(timeout=30)
     except subprocess.TimeoutExpired:
         os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()
 
 
 def embedded_child(script: str, name: str, quick: bool) -> dict[str, Any]:

@@ -15,8 +15,13 @@ from celery import Celery
 BROKER_URL = os.environ.get("BENCH_BROKER_URL", "filesystem://")
 BROKER_DIR = Path(os.environ.get("BENCH_BROKER_DIR", "var/bench-broker"))
 POLL = float(os.environ.get("BENCH_POLL_SECONDS", "0.01"))
+#: Catena's own filesystem transport ("runner.broker:FilesystemTransport"), or
+#: kombu's when unset.
+TRANSPORT = os.environ.get("BENCH_BROKER_TRANSPORT") or None
 
 app = Celery("bench_broker", broker=BROKER_URL)
+if TRANSPORT:
+    app.conf.broker_transport = TRANSPORT
 app.conf.update(
     task_serializer="json",
     accept_content=["json"],

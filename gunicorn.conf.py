@@ -4,8 +4,9 @@ folder by default; the start command passes ``-c gunicorn.conf.py``).
 Every value can be set in the environment: ``CATENA_BIND`` (default
 127.0.0.1:8000), ``CATENA_WEB_WORKERS`` (processes, default 2),
 ``CATENA_WEB_THREADS`` (threads per process; default: the prediction limit
-``CATENA_SERVE_CONCURRENCY`` plus 4, so a full process still has threads to
-answer 503 instead of queueing callers). Each worker process prepares every
+``CATENA_SERVE_CONCURRENCY`` plus the status waits ``CATENA_STATUS_WAITERS``
+plus 4, so a process full of both still has threads to answer 503 instead of
+queueing callers). Each worker process prepares every
 live chain (loads its models) before it takes its first request.
 """
 
@@ -19,7 +20,11 @@ workers = int(os.environ.get("CATENA_WEB_WORKERS", "2"))
 threads = int(
     os.environ.get(
         "CATENA_WEB_THREADS",
-        str(int(os.environ.get("CATENA_SERVE_CONCURRENCY", "8")) + 4),
+        str(
+            int(os.environ.get("CATENA_SERVE_CONCURRENCY", "8"))
+            + int(os.environ.get("CATENA_STATUS_WAITERS", "4"))
+            + 4
+        ),
     )
 )
 worker_class = "gthread"

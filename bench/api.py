@@ -19,7 +19,7 @@ an HTTP client with keep-alive, ``POST /api/runs/`` until
 
 The median of 5 (``--repeats N``: of N; ``--quick``: of 1). The client waits
 for the end as the Python client does, with one request that waits on the
-server (``GET /status?wait=30``, which looks again after 1 ms, growing to every
+server (``GET /status?wait=15``, which looks again after 1 ms, growing to every
 10 ms); ``--poll``: it polls ``/status`` every 2 ms for the first 100 ms, then
 every 10 ms (each poll a whole request on the cores the nodes compute on).
 
@@ -75,7 +75,7 @@ def main() -> None:
         "--poll",
         action="store_true",
         help="wait for a run by polling /status (every 2 ms, then 10 ms) instead "
-        "of one waiting request (?wait=30)",
+        "of one waiting request (?wait=15)",
     )
     cli.add_argument("--child")
     args = cli.parse_args()
@@ -293,7 +293,7 @@ class Site:
                 polls += 1
                 status = self.client.get(path).json()
             else:
-                status = self.client.get(path, params={"wait": 30}).json()
+                status = self.client.get(path, params={"wait": 15}).json()
         if status["status"] != "succeeded":
             raise RuntimeError(f"run {run['id']}: {status}")
         if "elapsed" in status:

@@ -266,7 +266,7 @@ class RunStatusApi(APIView):
             min_value=0.0,
             max_value=waiting.WAIT_MAX_SECONDS,
             help_text="Seconds to wait for the run to finish before answering "
-            "(at most 30; 0, the default: answer at once). The answer comes as "
+            "(at most 15; 0, the default: answer at once). The answer comes as "
             "soon as the run is no longer active; a server with too many waiting "
             "requests answers at once.",
         )

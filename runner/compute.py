@@ -179,7 +179,7 @@ def node_outcome(
     graph = run_graph(run.id)
     frames = _parent_frames(node_result, graph, parents)
     reads_input = node_result.kind == "input" and not frames
-    inputs = artifact_load(artifact=run.input) if reads_input else None
+    inputs = _input_load(node_result) if reads_input else None
     resolved = _resolved(node_result)
     start, loaded = time.perf_counter(), loading_seconds()
     tables = {node: frame for node, (_, frame) in frames.items()}
@@ -193,6 +193,21 @@ def node_outcome(
         load_seconds=loading_seconds() - loaded,
         known=known,
     )
+
+
+def _input_load(node_result: NodeResult) -> pd.DataFrame:
+    """The run's input table; a file gone or unreadable (a power cut before
+    posted rows reached the disk, a file deleted by hand) fails the node
+    saying so."""
+    try:
+        return artifact_load(artifact=node_result.run.input)
+    except (OSError, ValueError) as exc:  # pyarrow's errors are one or the other
+        message = (
+            "the run's input file is gone or unreadable "
+            f"({exc.__class__.__name__}: {exc}); post the rows again, or "
+            "upload the data set again"
+        )
+        raise StepError(node_result.node_id, message) from exc
 
 
 def _write(node_result: NodeResult, output: pd.DataFrame, *, replace: bool) -> Any:

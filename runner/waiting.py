@@ -18,13 +18,15 @@ from django.conf import settings
 
 from runner.models import Run
 
-#: The longest wait a request may ask for, in seconds.
-WAIT_MAX_SECONDS = 30.0
+#: The longest wait a request may ask for, in seconds: less than gunicorn's
+#: graceful timeout (20 s), so a restart lets every wait end.
+WAIT_MAX_SECONDS = 15.0
 #: The run's status is read again after 1 ms, then 1.1x later each time, at
-#: most every 10 ms (reached after about 100 ms): a small run is seen to end
-#: within a millisecond or two, a long one costs 100 reads of one column a
-#: second (about 1% of a core).
+#: most every 10 ms for the first second (a small run is seen to end within a
+#: millisecond or two), then at most every 100 ms (a long run costs 10 reads of
+#: one column a second per waiting request).
 FIRST_PAUSE, PAUSE_GROWTH, LONGEST_PAUSE = 0.001, 1.1, 0.010
+LATER, LATER_PAUSE = 1.0, 0.100
 
 
 class _Slots:
@@ -64,12 +66,13 @@ def run_finished_wait(*, run_id: int, seconds: float) -> bool:
 
 
 def _until_finished(run_id: int, deadline: float) -> None:
-    pause = FIRST_PAUSE
+    pause, started = FIRST_PAUSE, monotonic()
     rows = Run.objects.filter(id=run_id).values_list("status", flat=True)
     while True:
         status = rows.first()
-        left = deadline - monotonic()
-        if status not in Run.ACTIVE or left <= 0:
+        now = monotonic()
+        if status not in Run.ACTIVE or now >= deadline:
             return
-        sleep(min(pause, left))
-        pause = min(pause * PAUSE_GROWTH, LONGEST_PAUSE)
+        sleep(min(pause, deadline - now))
+        longest = LONGEST_PAUSE if now - started < LATER else LATER_PAUSE
+        pause = min(pause * PAUSE_GROWTH, longest)

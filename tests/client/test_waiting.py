@@ -43,7 +43,21 @@ def test_one_status_request_sees_a_run_of_thousands_of_rows_end(client, proxied,
         assert run.active
         run.wait(show_progress=False, poll=30)
     assert run.status == "succeeded"
-    assert status_waits(proxied, run.id) == [30.0]
+    assert status_waits(proxied, run.id) == [15.0]
+
+
+def test_a_wait_asks_the_server_to_answer_before_the_clients_timeout(
+    client, proxied, live
+):
+    df, _ = synthetic_sales(3, seed=23)
+    sales_chain(client, "client-wait-timeout", df)
+    with Catena(proxied.url, live.token, retry=QUICK, timeout=5) as through:
+        run = through.get_chain("client-wait-timeout").run(df)
+        run.wait(show_progress=False, poll=30)
+    assert run.status == "succeeded"
+    # Its 5 s timeout less a 2 s margin: never a wait the client gives up on.
+    assert status_waits(proxied, run.id)
+    assert set(status_waits(proxied, run.id)) == {3.0}
 
 
 def test_a_status_that_answers_at_once_is_asked_again_ever_less_often(
@@ -61,7 +75,7 @@ def test_a_status_that_answers_at_once_is_asked_again_ever_less_often(
 
     def json(method: str, path: str, **kwargs):
         if path.endswith("/status"):
-            return next(early, None) or real(method, path, params={"wait": 30})
+            return next(early, None) or real(method, path, params={"wait": 15})
         return real(method, path, **kwargs)
 
     monkeypatch.setattr(run.http, "json", json)

@@ -58,7 +58,7 @@ def test_a_waiting_status_request_answers_once_the_run_finishes(api, version, pa
     # The run finishes while the request waits: on its third pause.
     finish = Run.objects.filter(id=run_id).update
     actions += [lambda: None, lambda: None, lambda: finish(status="succeeded")]
-    body = api.get(f"/api/runs/{run_id}/status?wait=30").json()
+    body = api.get(f"/api/runs/{run_id}/status?wait=15").json()
     assert (body["status"], body["active"]) == ("succeeded", False)
     assert len(taken) == 3
     # Each pause longer than the one before, none longer than the longest.
@@ -71,7 +71,7 @@ def test_a_finished_run_is_answered_without_a_pause(api, version, pauses, drain)
     run_id = run_post(api)
     drain()
     with CaptureQueriesContext(connection) as queries:
-        body = api.get(f"/api/runs/{run_id}/status?wait=30").json()
+        body = api.get(f"/api/runs/{run_id}/status?wait=15").json()
     assert body["status"] == "succeeded"
     assert taken == []
     # One read of the status for the wait, then the status's own two; the
@@ -85,10 +85,14 @@ def test_a_wait_ends_after_its_seconds_with_the_run_still_active(
 ):
     run_id = run_post(api)
     clock = iter(range(1_000))
+    pauses: list[float] = []
     monkeypatch.setattr(waiting, "monotonic", lambda: float(next(clock)))
-    monkeypatch.setattr(waiting, "sleep", lambda seconds: None)
+    monkeypatch.setattr(waiting, "sleep", pauses.append)
     body = api.get(f"/api/runs/{run_id}/status?wait=3").json()
     assert (body["status"], body["active"]) == ("queued", True)
+    # It waited (a second of its clock per look) until its 3 seconds were up.
+    assert len(pauses) == 1
+    assert pauses[0] <= waiting.FIRST_PAUSE
 
 
 def test_without_a_wait_the_status_answers_at_once(api, version, pauses):
@@ -105,9 +109,33 @@ def test_when_every_waiting_slot_is_taken_the_status_answers_at_once(
     taken, _ = pauses
     run_id = run_post(api)
     settings.CATENA_STATUS_WAITERS = 0
-    body = api.get(f"/api/runs/{run_id}/status?wait=30").json()
+    body = api.get(f"/api/runs/{run_id}/status?wait=15").json()
     assert body["active"] is True
     assert taken == []
+
+
+def test_past_its_waiting_slots_a_process_answers_at_once(
+    api, version, pauses, settings
+):
+    taken, _ = pauses
+    run_id = run_post(api)
+    settings.CATENA_STATUS_WAITERS = 2
+    assert waiting._slots.take(2)  # another request waits
+    try:
+        assert waiting.run_finished_wait(run_id=run_id, seconds=0) is True
+        actions = pauses[1]
+        actions.append(lambda: Run.objects.filter(id=run_id).update(status="failed"))
+        # The second slot: this one waits (and pauses) until the run ends.
+        assert api.get(f"/api/runs/{run_id}/status?wait=15").json()["active"] is False
+        assert len(taken) == 1
+        Run.objects.filter(id=run_id).update(status="running")
+        assert waiting._slots.take(2)  # a third request takes it again
+        body = api.get(f"/api/runs/{run_id}/status?wait=15").json()
+        assert (body["active"], len(taken)) == (True, 1)  # none left: at once
+        waiting._slots.give()
+    finally:
+        waiting._slots.give()
+    assert waiting._slots.taken == 0
 
 
 def test_a_slot_is_given_back_when_a_wait_fails(api, version, pauses, settings):
@@ -123,12 +151,12 @@ def test_a_slot_is_given_back_when_a_wait_fails(api, version, pauses, settings):
         waiting.run_finished_wait(run_id=run_id, seconds=30)
     # The one slot is free again: the next request waits (and pauses).
     actions.append(lambda: Run.objects.filter(id=run_id).update(status="failed"))
-    body = api.get(f"/api/runs/{run_id}/status?wait=30").json()
+    body = api.get(f"/api/runs/{run_id}/status?wait=15").json()
     assert (body["status"], len(taken)) == ("failed", 2)
 
 
 @pytest.mark.parametrize(
-    "wait", ["-1", "31", "nan", "inf", "1e400", "abc", "0x10", "1" * 5000]
+    "wait", ["-1", "16", "nan", "inf", "1e400", "abc", "0x10", "1" * 5000]
 )
 def test_a_bad_wait_is_a_400_naming_the_parameter(api, version, wait):
     run_id = run_post(api)
@@ -139,7 +167,7 @@ def test_a_bad_wait_is_a_400_naming_the_parameter(api, version, wait):
 
 def test_a_wait_on_an_unknown_run_is_a_404_at_once(api, pauses):
     taken, _ = pauses
-    assert api.get("/api/runs/987654/status?wait=30").status_code == 404
+    assert api.get("/api/runs/987654/status?wait=15").status_code == 404
     assert taken == []
 
 
@@ -168,7 +196,7 @@ def test_one_waiting_request_sees_a_run_finish_on_a_real_worker(
     rows = [{"x": 1.0, "y": 2.0}]
     created = client.post("/api/runs/", {"chain": "slow", "rows": rows}, format="json")
     assert created.json()["status"] in ("queued", "running")
-    body = client.get(f"/api/runs/{created.json()['id']}/status?wait=30").json()
+    body = client.get(f"/api/runs/{created.json()['id']}/status?wait=15").json()
     assert (body["status"], body["active"], body["done"]) == ("succeeded", False, 3)
 
 

@@ -190,6 +190,28 @@ def test_a_submission_of_fresh_rows_reads_each_kind_of_row_once(
         submit(api, [{"x": 5.0}, {"x": 6.0}])
 
 
+@pytest.mark.parametrize("damage", ["deleted", "truncated"])
+def test_a_run_whose_input_file_is_lost_before_it_runs_fails_saying_so(
+    api, owner, staff, drain, damage
+):
+    model_make(name="lin", estimator=times(2.0), owner=owner, staff=staff)
+    scored(owner, "@latest")
+    fresh = submit(api)
+    path = default_storage.path(Run.objects.get(id=fresh["id"]).input.path)
+    recent_tables.clear()  # the table the request wrote, read from its file
+    if damage == "deleted":
+        os.remove(path)
+    else:
+        with open(path, "r+b") as handle:
+            handle.truncate(20)
+    drain()
+    run = Run.objects.get(id=fresh["id"])
+    error = run.nodes.get(node_id="in").error
+    assert run.status == Run.Status.FAILED
+    assert "the run's input file is gone or unreadable" in error
+    assert "post the rows again" in error
+
+
 def test_posted_rows_kept_by_their_json_hash_as_the_table_they_make():
     variants = [
         [{"x": 1.0, "y": 2.0}],

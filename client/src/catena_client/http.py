@@ -64,6 +64,8 @@ class Http:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.base = url.rstrip("/")
+        #: Seconds an answer may take (a waiting request asks for less).
+        self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self.sleep = sleep
         self.client = httpx.Client(

@@ -17,7 +17,10 @@ if TYPE_CHECKING:
 
 ACTIVE = ("queued", "running")
 #: The longest ``?wait=`` the server accepts on a run's status, in seconds.
-WAIT_MAX_SECONDS = 30.0
+WAIT_MAX_SECONDS = 15.0
+#: A waiting request asks the server to answer this much before the client's
+#: own timeout would give up on it.
+WAIT_MARGIN_SECONDS = 2.0
 
 
 class Outputs(Mapping[str, "pd.DataFrame"]):
@@ -136,7 +139,8 @@ class Run:
         with progress.bar(f"run {self.id}", enabled=show_progress) as bar:
             while True:
                 asked = poll if deadline is None else deadline - time.monotonic()
-                asked = max(0.0, min(asked, poll, WAIT_MAX_SECONDS))
+                longest = min(WAIT_MAX_SECONDS, self.http.timeout - WAIT_MARGIN_SECONDS)
+                asked = max(0.0, min(asked, poll, longest))
                 sent = time.monotonic()
                 status = self.http.json(
                     "GET", f"/api/runs/{self.id}/status", params={"wait": asked}

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import networkx as nx
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
@@ -24,10 +23,14 @@ from runner import claims, compute, environment
 from runner.models import Artifact, Dataset, NodeResult, Run
 from runner.services.artifacts import artifact_forget
 from runner.services.chainsteps import chain_notes, kept
-from runner.services.datasets import rows_key, rows_write
 from runner.services.reuse import reuse_notes
+from runner.services.run_inputs import (
+    PostedRows,
+    rows_stored,
+    run_input,
+    run_source,
+)
 from runner.services.submission_checks import (
-    columns_check,
     guard_notes,
     needed_nodes,
     problems_raise,
@@ -35,7 +38,7 @@ from runner.services.submission_checks import (
     rows_check,
     wanted_columns,
 )
-from runner.store import ABSENT, artifact_intact, artifact_record
+from runner.store import artifact_intact
 
 Status = NodeResult.Status
 
@@ -83,7 +86,7 @@ def run_start(
     problems_raise(
         rows_problems(graph, row_count(dataset, rows, reuse_from), needed), None
     )
-    given = _input(
+    given = run_input(
         dataset=dataset,
         rows=rows,
         reuse_from=reuse_from,
@@ -96,16 +99,9 @@ def run_start(
     keys = node_keys(*args, environment=fingerprint, chains=flat.chains)
     lineage = lineage_keys(*args, chains=flat.chains)
     # The posted input and the nodes' stored outputs, in one query.
-    rows_found = _stored([*(keys.values() if reuse else ()), *posted])
+    rows_found = rows_stored([*(keys.values() if reuse else ()), *posted])
     found = {key: a for key, a in rows_found.items() if artifact_intact(a)}
-    source: Artifact | _Posted | None = (
-        given if isinstance(given, Artifact) else found.get(given)
-    )
-    if source is None:
-        # Its file now; its row with the run's (one transaction), the row
-        # found under its key (a file gone or corrupt) rewritten.
-        fields = rows_write(rows=rows or [], key=posted[0])
-        source = _Posted(posted[0], fields, rows_found)
+    source = run_source(given, rows, rows_found, found)
     stored = {key: found[key] for key in keys.values() if key in found}
     notes = (
         reuse_notes(graph=graph, keys=keys, lineage=lineage, stored=stored)
@@ -140,49 +136,6 @@ def run_start(
     )
 
 
-def _input(
-    *,
-    dataset: Dataset | None,
-    rows: list[dict[str, Any]] | None,
-    reuse_from: Run | None,
-    wanted: set[str],
-) -> Artifact | str:
-    """The stored input, or the data hash of the posted rows (stored later,
-    unless stored already)."""
-    given = [x for x in (dataset, rows, reuse_from) if x is not None]
-    if len(given) != 1:
-        raise ValidationError(
-            "Give exactly one input: a data set, rows, or an earlier run to reuse."
-        )
-    stored = dataset.artifact if dataset is not None else None
-    if reuse_from is not None:
-        stored = reuse_from.input
-    if stored is not None:
-        columns_check(wanted, {column[0] for column in stored.schema})
-        return stored
-    key, columns = rows_key(rows=rows or [])
-    columns_check(wanted, set(columns))
-    return key
-
-
-def _stored(keys: list[str]) -> dict[str, Artifact]:
-    """The rows under ``keys``, their files intact or not."""
-    return {a.key: a for a in Artifact.objects.filter(key__in=keys)}
-
-
-@dataclass
-class _Posted:
-    """Posted rows whose file is written and whose row is to be recorded."""
-
-    key: str
-    fields: dict[str, Any]
-    found: dict[str, Artifact]
-
-    def record(self) -> Artifact:
-        known = self.found.get(self.key, ABSENT)
-        return artifact_record(key=self.key, fields=self.fields, known=known)
-
-
 _RELATED = [
     "chain_version",
     "started_by",
@@ -199,7 +152,7 @@ def _run_create(
     chain_version: Any,
     user: Any,
     dataset: Dataset | None,
-    source: Artifact | _Posted,
+    source: Artifact | PostedRows,
     graph: Graph,
     keys: dict[str, str],
     lineage: dict[str, str],
@@ -214,7 +167,7 @@ def _run_create(
     received_at: datetime,
     own: tuple[dict[str, Any] | None, Run | None] = (None, None),
 ) -> Run:
-    if isinstance(source, _Posted):
+    if isinstance(source, PostedRows):
         source = source.record()
     run = Run(
         received_at=received_at,

@@ -14,7 +14,6 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -24,6 +23,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from _site import worker_stop  # noqa: E402 - after the repository is on the path
 
 #: Catena's filesystem transport: atomic messages, a worker woken by inotify.
 CATENA = "runner.broker:FilesystemTransport"
@@ -83,15 +84,7 @@ def measure(
     try:
         return _send_and_wait(env, log, hops)
     finally:
-        # The worker alone, as the start command stops it: it stops its pool.
-        # SIGTERM to the whole group also kills pool processes while one holds
-        # the pool's queue lock, and the worker then never exits (billiard).
-        worker.terminate()
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait()
+        worker_stop(worker)
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -183,12 +183,10 @@ def artifact_put(
     node_id: str = "",
     parent_ids: Iterable[int] = (),
     durable: bool = False,
-    durable_soon: bool = False,
 ) -> Artifact:
     """Store ``df`` under ``key`` (file first, then the row) and return the row;
-    ``durable``: flushed to disk first (a data set); ``durable_soon``: just
-    after, off the caller's path (posted rows)."""
-    fields = artifact_write(key=key, df=df, durable=durable, durable_soon=durable_soon)
+    ``durable``: flushed to disk first (a data set)."""
+    fields = artifact_write(key=key, df=df, durable=durable)
     return artifact_record(
         key=key, fields=fields, run=run, node_id=node_id, parent_ids=parent_ids
     )

@@ -90,15 +90,6 @@ def hammer(client: Catena, *, times: int) -> None:
         client.me()
 
 
-@pytest.fixture
-def proxied(live) -> Iterator[Proxy]:
-    proxy = Proxy(live.url, lambda method, path, n: "pass")
-    try:
-        yield proxy
-    finally:
-        proxy.close()
-
-
 def test_two_503s_are_retried_and_the_third_try_answers(proxied, live):
     proxied.plan = lambda method, path, n: "503" if n <= 2 else "pass"
     with Catena(proxied.url, live.token, retry=QUICK) as client:

@@ -3,7 +3,6 @@ and a server that answers at once is still polled, ever less often."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -15,15 +14,6 @@ from tests.client.proxy import Proxy
 from tests.client.test_sales_chain import sales_chain
 
 pytestmark = [pytest.mark.worker, pytest.mark.slow]
-
-
-@pytest.fixture
-def proxied(live) -> Iterator[Proxy]:
-    proxy = Proxy(live.url, lambda method, path, n: "pass")
-    try:
-        yield proxy
-    finally:
-        proxy.close()
 
 
 def status_waits(proxy: Proxy, run_id: int) -> list[float]:

@@ -103,36 +103,25 @@ def test_without_a_wait_the_status_answers_at_once(api, version, pauses):
     assert taken == []
 
 
-def test_when_every_waiting_slot_is_taken_the_status_answers_at_once(
-    api, version, pauses, settings
-):
-    taken, _ = pauses
-    run_id = run_post(api)
-    settings.CATENA_STATUS_WAITERS = 0
-    body = api.get(f"/api/runs/{run_id}/status?wait=15").json()
-    assert body["active"] is True
-    assert taken == []
-
-
 def test_past_its_waiting_slots_a_process_answers_at_once(
     api, version, pauses, settings
 ):
-    taken, _ = pauses
+    taken, actions = pauses
     run_id = run_post(api)
     settings.CATENA_STATUS_WAITERS = 2
     assert waiting._slots.take(2)  # another request waits
     try:
-        assert waiting.run_finished_wait(run_id=run_id, seconds=0) is True
-        actions = pauses[1]
+        # The second slot: this request waits (one pause) until the run ends.
         actions.append(lambda: Run.objects.filter(id=run_id).update(status="failed"))
-        # The second slot: this one waits (and pauses) until the run ends.
         assert api.get(f"/api/runs/{run_id}/status?wait=15").json()["active"] is False
         assert len(taken) == 1
         Run.objects.filter(id=run_id).update(status="running")
-        assert waiting._slots.take(2)  # a third request takes it again
-        body = api.get(f"/api/runs/{run_id}/status?wait=15").json()
+        assert waiting._slots.take(2)  # a third request takes the second slot
+        try:
+            body = api.get(f"/api/runs/{run_id}/status?wait=15").json()
+        finally:
+            waiting._slots.give()
         assert (body["active"], len(taken)) == (True, 1)  # none left: at once
-        waiting._slots.give()
     finally:
         waiting._slots.give()
     assert waiting._slots.taken == 0

@@ -99,6 +99,10 @@ MAX_NUMBER = 2**31 - 1
 
 Reference = tuple[str, int | str]
 
+#: What resolving a reference does not read of a version and its model (loaded
+#: on use): texts and JSON decoded for nothing on every run submission.
+UNREAD = ("metrics", "notes", "untrusted_types", "methods", "model__description")
+
 
 def versions_by_references(refs: set[Reference]) -> dict[Reference, ModelVersion]:
     """What ``version_by_reference`` gives for each of ``refs``, in one query
@@ -109,11 +113,13 @@ def versions_by_references(refs: set[Reference]) -> dict[Reference, ModelVersion
     latest = {n for n, r in refs if r == "@latest"}
     found: dict[Reference, ModelVersion] = {}
     if aliases:
-        pointing = Alias.objects.select_related(
-            "model", "version__model", "version__endpoint"
-        ).filter(
-            model__name__in={n for n, _ in aliases},
-            name__in={str(r)[1:] for _, r in aliases},
+        pointing = (
+            Alias.objects.select_related("model", "version__model", "version__endpoint")
+            .defer("model__description", *(f"version__{name}" for name in UNREAD))
+            .filter(
+                model__name__in={n for n, _ in aliases},
+                name__in={str(r)[1:] for _, r in aliases},
+            )
         )
         for alias in pointing:
             ref: Reference = (alias.model.name, f"@{alias.name}")
@@ -127,7 +133,11 @@ def versions_by_references(refs: set[Reference]) -> dict[Reference, ModelVersion
             model__name__in={n for n, _ in numbers},
             number__in={r for _, r in numbers},
         ) | Q(Q(model__name__in=latest), ~Exists(newer))
-        rows = ModelVersion.objects.select_related("model", "endpoint").filter(wanted)
+        rows = (
+            ModelVersion.objects.select_related("model", "endpoint")
+            .defer(*UNREAD)
+            .filter(wanted)
+        )
         for row in rows:
             if (row.model.name, row.number) in numbers:
                 found[(row.model.name, row.number)] = row

@@ -206,13 +206,10 @@ class RunListApi(APIView):
             reuse=given["reuse"],
             received_at=self.received_at,
         )
-        run = done.run
-        if done.created:
-            # Its related rows were read to start it; only its own may have
-            # changed since (queued, or done when every node was reused).
-            run.refresh_from_db(fields=RUN_OWN_FIELDS)
-        else:
-            run = selectors.run_get(run_id=run.id)
+        # A run started now is answered as it was written (queued, or done
+        # when every node was reused), without reading it back; a retry's
+        # earlier run as it is now.
+        run = done.run if done.created else selectors.run_get(run_id=done.run.id)
         body = dict(RunOutputSerializer(run).data)
         if done.unsent:
             body["notice"] = (
@@ -222,10 +219,6 @@ class RunListApi(APIView):
             return Response(body, status=status.HTTP_202_ACCEPTED)
         code = status.HTTP_201_CREATED if done.created else status.HTTP_200_OK
         return Response(body, status=code)
-
-
-#: A run's columns that are not links to other rows.
-RUN_OWN_FIELDS = [f.attname for f in Run._meta.concrete_fields if not f.is_relation]
 
 
 def _dataset(dataset_id: int | None) -> Dataset | None:

@@ -187,13 +187,14 @@ def run_finish_if_done(
     *,
     fields: dict[str, Any] | None = None,
     labelled: bool | None = None,
+    finished: datetime | None = None,
 ) -> str | None:
     """Give the run its final status once no node is pending, queued or running.
 
     ``statuses`` are the run's node statuses when the caller has just read them
     (under the run lock); ``fields`` are written in the same UPDATE;
     ``labelled``, whether the run has a target to be scored against, when the
-    caller knows it.
+    caller knows it; ``finished``, the end to record (else now).
     """
     if statuses is None:
         # Unordered: the default ordering (by run) joins the runs.
@@ -207,7 +208,10 @@ def run_finish_if_done(
     elif Status.CANCELLED in statuses:
         final = Run.Status.CANCELLED
     count = Run.objects.filter(id=run_id, status__in=Run.ACTIVE).update(
-        status=final, finished_at=timezone.now(), error=error, **(fields or {})
+        status=final,
+        finished_at=finished or timezone.now(),
+        error=error,
+        **(fields or {}),
     )
     if count and final == Run.Status.SUCCEEDED:
         _evaluate_if_labelled(run_id, labelled)

@@ -128,8 +128,9 @@ def node_done(
     with transaction.atomic():
         run_lock(node_result.run_id)
         count, _ = outcome_record(node_result, outcome, finished=timezone.now())
+        labelled = bool(node_result.run.target)
         if not count:
-            run_finish_if_done(node_result.run_id)
+            run_finish_if_done(node_result.run_id, labelled=labelled)
             return None
         version_id = node_result.run.chain_version_id
         rows = node_result.run.input.rows
@@ -137,7 +138,7 @@ def node_done(
             node_result.run_id, version_id, hop=hop, rows=rows
         )
         if not claimed:
-            run_finish_if_done(node_result.run_id, statuses)
+            run_finish_if_done(node_result.run_id, statuses, labelled=labelled)
     if kept is not None:
         kept.node_result.run = node_result.run
     return kept

@@ -92,7 +92,8 @@ def _record(
     the run when nothing is left: one transaction."""
     if not done and not released:
         return
-    run_id = (done[0].node_result if done else released[0]).run_id
+    first = done[0].node_result if done else released[0]
+    run_id = first.run_id
     graph = run_graph(run_id)
     ids = {node: ref[0] for node, ref in parents.items()}
     with transaction.atomic():
@@ -118,7 +119,7 @@ def _record(
         if released:
             sql.nodes_release([n.id for n in released])
         else:
-            run_finish_if_done(run_id)
+            run_finish_if_done(run_id, labelled=bool(first.run.target))
 
 
 def _fresh(item: _Done) -> bool:

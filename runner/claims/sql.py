@@ -87,12 +87,12 @@ def node_claim_queued(
 def run_of(run_id: int) -> Run:
     """The fields of a run a worker reads (others deferred), with its input's path."""
     (values,) = rows(
-        f"SELECT r.status, r.reuse, r.chain_version_id, r.input_id, a.key, a.path, "
-        f'a."rows" FROM {RUNS} AS r JOIN {ARTIFACTS} AS a ON a.id = r.input_id '
-        f"WHERE r.id = %s",
+        f"SELECT r.status, r.reuse, r.chain_version_id, r.input_id, r.target, a.key, "
+        f'a.path, a."rows" FROM {RUNS} AS r JOIN {ARTIFACTS} AS a '
+        f"ON a.id = r.input_id WHERE r.id = %s",
         [run_id],
     )
-    status, reuse, version_id, input_id, key, path, input_rows = values
+    status, reuse, version_id, input_id, target, key, path, input_rows = values
     run = instance(
         Run,
         {
@@ -101,6 +101,7 @@ def run_of(run_id: int) -> Run:
             "reuse": bool(reuse),
             "chain_version_id": version_id,
             "input_id": input_id,
+            "target": target,
         },
     )
     run.input = instance(

@@ -41,8 +41,12 @@ def run_input(
 
 
 def rows_stored(keys: list[str]) -> dict[str, Artifact]:
-    """The rows under ``keys``, their files intact or not."""
-    return {a.key: a for a in Artifact.objects.filter(key__in=keys)}
+    """The rows under ``keys``, their files intact or not (what a submission
+    does not read of them left unread: JSON decoded for nothing)."""
+    found = Artifact.objects.filter(key__in=keys).defer(
+        "preview", "stats", "environment"
+    )
+    return {a.key: a for a in found}
 
 
 @dataclass

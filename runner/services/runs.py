@@ -205,10 +205,17 @@ def _run_create(
     NodeResult.objects.bulk_create(results)
     if all(result.status == Status.REUSED for result in results):
         # Every node is done already (an identical rerun): nothing to claim;
-        # the run finishes as it is written, in the same UPDATE.
-        claims.run_finish_if_done(
-            run.id, {Status.REUSED}, fields=_submitted(run), labelled=bool(run.target)
+        # the run finishes as it is written, in the same UPDATE, and the
+        # caller sees what was written without reading it back.
+        fields, finished = _submitted(run), timezone.now()
+        final = claims.run_finish_if_done(
+            run.id,
+            {Status.REUSED},
+            fields=fields,
+            labelled=bool(run.target),
+            finished=finished,
         )
+        run.status, run.finished_at = final or run.status, finished
     else:
         Run.objects.filter(id=run.id).update(**_submitted(run))
         _hand_on(run)
@@ -262,8 +269,9 @@ def _hand_on(run: Run) -> None:
             run.id, (run.chain_version_id, run.chains, run.document_hash)
         )
         claimed, _, statuses = claims.hand_on(run.id, run.chain_version_id)
-    if not claimed:
-        claims.run_finish_if_done(run.id, statuses)
+    if not claimed and claims.run_finish_if_done(run.id, statuses) is not None:
+        # Nothing left to run: the caller answers with the run as it ended.
+        run.refresh_from_db(fields=["status", "error", "finished_at"])
 
 
 def run_can_change(*, run: Run, user: Any) -> bool:

@@ -185,9 +185,63 @@ def test_a_submission_of_fresh_rows_reads_each_kind_of_row_once(
     submit(api)
     # The chain version, the model versions, the stored keys, the earlier
     # outputs; the input, the run and its nodes written, the first node
-    # queued; the run read back (SQLite adds BEGIN and COMMIT).
-    with django_assert_max_num_queries(14):
+    # queued (SQLite adds BEGIN and COMMIT). The run is not read back.
+    with django_assert_max_num_queries(13):
         submit(api, [{"x": 5.0}, {"x": 6.0}])
+
+
+def test_a_submission_is_answered_with_the_run_as_it_was_written(
+    api, owner, staff, drain, django_assert_max_num_queries
+):
+    model_make(name="lin", estimator=times(2.0), owner=owner, staff=staff)
+    scored(owner, "@latest")
+    fresh = submit(api)
+    drain()
+    # An identical rerun is done in its request: its answer says so, with the
+    # end recorded, and is what reading the run gives.
+    with django_assert_max_num_queries(9):
+        again = submit(api)
+    assert again["status"] == "succeeded"
+    assert again["finished_at"] is not None
+    assert again["seconds"] >= 0
+    for answer in (fresh, again):
+        stored = api.get(f"/api/runs/{answer['id']}/").json()
+        stored.pop("nodes")
+        if answer is fresh:
+            # Its worker has run it since it was answered queued.
+            assert answer["status"] == "queued"
+            assert stored["status"] == "succeeded"
+            for changed in ("status", "started_at", "finished_at", "seconds"):
+                stored.pop(changed), answer.pop(changed)
+            for changed in ("queued_seconds", "ran_seconds"):
+                assert answer.pop(changed) is None
+                assert stored.pop(changed) >= 0
+        assert answer == stored
+
+
+@pytest.mark.parametrize("reference", ["@live", "@latest"])
+def test_a_submission_reads_no_model_text_nor_stored_table_summary(
+    api, owner, staff, reference
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    first = model_make(name="lin", estimator=times(2.0), owner=owner, staff=staff)
+    alias_set(model=first.model, alias="live", number=1, user=staff)
+    scored(owner, reference)
+    submit(api)
+    with CaptureQueriesContext(connection) as captured:
+        submit(api)
+    read = " ".join(q["sql"] for q in captured.captured_queries)
+    assert '"registry_alias"' in read or reference == "@latest"
+    for table, column in [
+        ("registry_modelversion", "metrics"),
+        ("registry_modelversion", "notes"),
+        ("registry_registeredmodel", "description"),
+        ("runner_artifact", "preview"),
+        ("runner_artifact", "stats"),
+    ]:
+        assert f'"{table}"."{column}"' not in read
 
 
 @pytest.mark.parametrize("damage", ["deleted", "truncated"])

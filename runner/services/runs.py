@@ -103,9 +103,13 @@ def run_start(
     found = {key: a for key, a in rows_found.items() if artifact_intact(a)}
     source = run_source(given, rows, rows_found, found)
     stored = {key: found[key] for key in keys.values() if key in found}
+    # Rows never stored before (no row under their key) were never a run's
+    # input (inputs are kept while a run names them): no output of the same
+    # work on them exists to say why it was not reused.
+    seen = not isinstance(given, str) or given in rows_found
     notes = (
         reuse_notes(graph=graph, keys=keys, lineage=lineage, stored=stored)
-        if reuse
+        if reuse and seen
         else {}
     )
     notes = chain_notes(

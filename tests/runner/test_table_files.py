@@ -46,6 +46,10 @@ def test_a_table_of_one_numeric_dtype_reads_back_equal(dtype, shape, data):
         pd.DataFrame({"when": pd.to_datetime(["2026-01-01", "2026-01-02"])}),
         pd.DataFrame({"x": pd.array([1, None], dtype="Int64")}),
         pd.DataFrame({"x": pd.Categorical(["a", "b"])}),
+        pd.DataFrame(
+            {"when": pd.to_datetime(["2026-01-01", "2026-07-01"]).tz_localize("CET")}
+        ),
+        pd.DataFrame({"s": ["a", None], "b": [True, False], "n": [1, 2]}),
     ],
     ids=[
         "mixed",
@@ -57,10 +61,17 @@ def test_a_table_of_one_numeric_dtype_reads_back_equal(dtype, shape, data):
         "datetime",
         "nullable",
         "category",
+        "zoned",
+        "gaps",
     ],
 )
 def test_other_tables_read_back_equal_through_pandas_metadata(frame):
     pd.testing.assert_frame_equal(round_trip(frame), frame)
+    # As pandas' own reader gives them, from a file or from its bytes.
+    data = table_to_parquet(frame)
+    read = pd.read_parquet(io.BytesIO(data), engine="pyarrow")
+    pd.testing.assert_frame_equal(table_from_parquet(data), read)
+    pd.testing.assert_frame_equal(table_from_parquet(io.BytesIO(data)), read)
 
 
 def test_a_plain_numeric_table_is_written_without_pandas_metadata():

@@ -99,9 +99,24 @@ MAX_NUMBER = 2**31 - 1
 
 Reference = tuple[str, int | str]
 
-#: What resolving a reference does not read of a version and its model (loaded
-#: on use): texts and JSON decoded for nothing on every run submission.
-UNREAD = ("metrics", "notes", "untrusted_types", "methods", "model__description")
+#: What ``registry.resolver.RegistryResolver.resolve`` reads of a version; the
+#: rest (texts, JSON, its endpoint) is loaded on use, not read and decoded for
+#: nothing on every run submission.
+RESOLVING = (
+    "model",
+    "number",
+    "format",
+    "file",
+    "sha256",
+    "signature",
+    "trusted",
+    "python_version",
+    "sklearn_version",
+    "numpy_version",
+    "load_warnings",
+    "trained_on",
+    "out_of_fold",
+)
 
 
 def versions_by_references(refs: set[Reference]) -> dict[Reference, ModelVersion]:
@@ -114,8 +129,8 @@ def versions_by_references(refs: set[Reference]) -> dict[Reference, ModelVersion
     found: dict[Reference, ModelVersion] = {}
     if aliases:
         pointing = (
-            Alias.objects.select_related("model", "version__model", "version__endpoint")
-            .defer("model__description", *(f"version__{name}" for name in UNREAD))
+            Alias.objects.select_related("model", "version")
+            .only("name", "model__name", *(f"version__{name}" for name in RESOLVING))
             .filter(
                 model__name__in={n for n, _ in aliases},
                 name__in={str(r)[1:] for _, r in aliases},
@@ -134,8 +149,8 @@ def versions_by_references(refs: set[Reference]) -> dict[Reference, ModelVersion
             number__in={r for _, r in numbers},
         ) | Q(Q(model__name__in=latest), ~Exists(newer))
         rows = (
-            ModelVersion.objects.select_related("model", "endpoint")
-            .defer(*UNREAD)
+            ModelVersion.objects.select_related("model")
+            .only("model__name", *RESOLVING)
             .filter(wanted)
         )
         for row in rows:

@@ -32,6 +32,7 @@ from runner.store import (
     ABSENT,
     ArtifactWriteError,
     FileProblem,
+    artifact_link,
     artifact_load,
     artifact_problem,
     artifact_write,
@@ -186,8 +187,10 @@ def node_outcome(
     chains = _chains(node_result, graph)
     output = run_node(graph, node_result.node_id, tables, resolved, inputs, chains)
     seconds = time.perf_counter() - start
+    linked = _input_linked(node_result, output, inputs) if reads_input else None
+    replace = isinstance(known, Artifact)
     return Outcome(
-        fields=_write(node_result, output, replace=isinstance(known, Artifact)),
+        fields=linked or _write(node_result, output, replace=replace),
         parent_ids=[artifact_id for artifact_id, _ in frames.values()],
         seconds=seconds,
         load_seconds=loading_seconds() - loaded,
@@ -208,6 +211,34 @@ def _input_load(node_result: NodeResult) -> pd.DataFrame:
             "upload the data set again"
         )
         raise StepError(node_result.node_id, message) from exc
+
+
+def _input_linked(
+    node_result: NodeResult, output: pd.DataFrame, inputs: Any
+) -> dict[str, Any] | None:
+    """An input node's output that is the run's input table unchanged (its
+    declared columns, in order, of their declared types): the input's file
+    under a second name, not the same table encoded and written again (25-40
+    ms of the first node of a 100,000-row run). None otherwise."""
+    if not _same_table(output, inputs):
+        return None
+    return artifact_link(
+        key=node_result.cache_key,
+        source=node_result.run.input,
+        df=output,
+        environment=output_environment(kind=node_result.kind),
+    )
+
+
+def _same_table(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    """Equal labels, index, dtypes and values (NaN equal to NaN)."""
+    return (
+        a.shape == b.shape
+        and a.columns.tolist() == b.columns.tolist()
+        and a.index.equals(b.index)
+        and a.dtypes.tolist() == b.dtypes.tolist()
+        and a.equals(b)
+    )
 
 
 def _write(node_result: NodeResult, output: pd.DataFrame, *, replace: bool) -> Any:

@@ -88,11 +88,12 @@ def run_of(run_id: int) -> Run:
     """The fields of a run a worker reads (others deferred), with its input's path."""
     (values,) = rows(
         f"SELECT r.status, r.reuse, r.chain_version_id, r.input_id, r.target, a.key, "
-        f'a.path, a."rows" FROM {RUNS} AS r JOIN {ARTIFACTS} AS a '
+        f'a.path, a."rows", a.size, a.sha256 FROM {RUNS} AS r JOIN {ARTIFACTS} AS a '
         f"ON a.id = r.input_id WHERE r.id = %s",
         [run_id],
     )
-    status, reuse, version_id, input_id, target, key, path, input_rows = values
+    status, reuse, version_id, input_id, target, *source = values
+    key, path, input_rows, size, sha256 = source
     run = instance(
         Run,
         {
@@ -105,7 +106,15 @@ def run_of(run_id: int) -> Run:
         },
     )
     run.input = instance(
-        Artifact, {"id": input_id, "key": key, "path": path, "rows": input_rows}
+        Artifact,
+        {
+            "id": input_id,
+            "key": key,
+            "path": path,
+            "rows": input_rows,
+            "size": size,
+            "sha256": sha256,
+        },
     )
     return run
 

@@ -16,7 +16,13 @@ from django.db import transaction
 
 from runner.models import Artifact, Run
 from runner.store import sql
-from runner.store.files import FileProblem, digest, file_problem, file_write
+from runner.store.files import (
+    FileProblem,
+    digest,
+    file_link,
+    file_problem,
+    file_write,
+)
 from runner.store.tables import (
     recent_tables,
     table_from_parquet,
@@ -109,6 +115,33 @@ def artifact_write(
         "rows": len(df),
         "size": len(data),
         "sha256": digest(data),
+        "environment": environment or {},
+        "schema": table_schema(df),
+        "preview": table_preview(df),
+        "stats": table_stats(df),
+    }
+
+
+def artifact_link(
+    *,
+    key: str,
+    source: Artifact,
+    df: pd.DataFrame,
+    environment: dict[str, str] | None = None,
+) -> dict[str, Any] | None:
+    """``artifact_write`` of a table equal to the one ``source``'s file holds:
+    that file under a second name instead of the table encoded and written
+    again (the row's size and sha256 are the file's); None when the storage
+    cannot link."""
+    path = artifact_path(key)
+    if not file_link(source.path, path):
+        return None
+    recent_tables.put(key, df)
+    return {
+        "path": path,
+        "rows": len(df),
+        "size": source.size,
+        "sha256": source.sha256,
         "environment": environment or {},
         "schema": table_schema(df),
         "preview": table_preview(df),

@@ -76,6 +76,30 @@ def file_write(
         raise _write_error(exc, path, len(data)) from exc
 
 
+def file_link(source: str, path: str) -> bool:
+    """Give the file under ``source`` a second name ``path`` (a hard link, put
+    in place as atomically as a write); False when the storage cannot (an
+    object store, another file system, no links): the caller writes instead.
+
+    Files are never changed in place (a rewrite is a rename over the name), so
+    the two names keep one content; deleting one leaves the other.
+    """
+    if not _is_local():
+        return False
+    target = default_storage.path(path)
+    folder, name = os.path.split(target)
+    temp = os.path.join(folder, f".{name}.{os.getpid()}.{os.urandom(6).hex()}.link")
+    try:
+        os.makedirs(folder, exist_ok=True)
+        os.link(default_storage.path(source), temp)
+        os.replace(temp, target)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        return False
+    return True
+
+
 def _is_local() -> bool:
     # Not "has a path()": InMemoryStorage has one that points at no file.
     return isinstance(default_storage, FileSystemStorage)

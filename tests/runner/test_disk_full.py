@@ -105,13 +105,19 @@ def test_a_full_artifact_disk_fails_the_node_clearly_and_a_retry_completes(
     full = ballast(small_disk)
 
     run = run_wait(run_start(chain_version=version, user=owner, dataset=dataset))
-    nodes = {n.node_id: n for n in run.nodes.all()}
+    nodes = {n.node_id: n for n in run.nodes.select_related("artifact")}
     assert run.status == Run.Status.FAILED
-    assert nodes["in"].status == NodeResult.Status.FAILED
-    assert "no space left on the artifact storage" in nodes["in"].error
-    assert {nodes["plus"].status, nodes["out"].status} == {"skipped"}
-    # Only the data set's file: nothing under a node's final name, no temp file.
-    assert files_under(small_disk) == [dataset.artifact.path]
+    # The input node passes the data set on unchanged: its output is the data
+    # set's file under a second name, which takes no room. The next node's
+    # write is the one that fails.
+    assert nodes["in"].status == NodeResult.Status.SUCCEEDED
+    assert nodes["plus"].status == NodeResult.Status.FAILED
+    assert "no space left on the artifact storage" in nodes["plus"].error
+    assert nodes["out"].status == "skipped"
+    # Only the data set's file (twice named): nothing under the failed node's
+    # final name, no temp file.
+    linked = nodes["in"].artifact.path
+    assert files_under(small_disk) == sorted([dataset.artifact.path, linked])
 
     full.unlink()
     run = run_wait(run_retry(run=run, user=owner))

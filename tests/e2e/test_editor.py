@@ -128,8 +128,11 @@ def test_cycles_and_self_loops_are_refused_while_dragging(page, demo_models):
     before = edges_of(page)
     assert [tree, fit] in before
 
-    handle = node(page, fit).locator(".react-flow__handle.source").bounding_box()
-    page.mouse.move(handle["x"] + 5, handle["y"] + 5)
+    # hover() waits until the handle stands still (the layout's fit animation
+    # may still move it) and puts the pointer on its centre.
+    source = node(page, fit).locator(".react-flow__handle.source")
+    source.hover()
+    handle = source.bounding_box()
     page.mouse.down()
     page.mouse.move(handle["x"] + 60, handle["y"] + 80, steps=5)
     # While the wire is dragged, the inputs it may reach are highlighted.

@@ -40,6 +40,9 @@ CATENA_REQUEUE_MARGIN_SECONDS = env.int("CATENA_REQUEUE_MARGIN_SECONDS", default
 # Requests of one web process that may wait for a run to finish at once
 # (GET /api/runs/<id>/status?wait=S); the others answer at once.
 CATENA_STATUS_WAITERS = env.int("CATENA_STATUS_WAITERS", default=4)
+# A run's end is announced as it commits (PostgreSQL NOTIFY; SQLite: a file
+# touched) and the waiting requests are woken at once; off: they only poll.
+CATENA_RUN_END_LISTEN = env.bool("CATENA_RUN_END_LISTEN", default=True)
 # The sweeper (runner.runs_sweep) re-enqueues nodes whose lease expired; it runs
 # in celery beat, which dev.py starts as a process of its own (`celery beat`).
 CATENA_SWEEP_SECONDS = env.float("CATENA_SWEEP_SECONDS", default=5.0)

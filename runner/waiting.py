@@ -2,11 +2,12 @@
 
 A client that polls ``/status`` every few milliseconds spends a request each
 time (about 1.5 ms of the web process and as much of its own), on the same
-cores the run's nodes compute on. A waiting request re-reads one column of one
-row instead, ever less often, and answers as soon as the run is no longer
-active. Each wait holds a web thread, so a process lets at most
-``CATENA_STATUS_WAITERS`` wait at once; the others answer at once, as without
-``wait``.
+cores the run's nodes compute on. A waiting request is woken instead when the
+run's end is told (``runner.run_ends``), and answers then; it also re-reads one
+column of one row now and then, in case an end is not told: every 100 ms when
+ends are told, else after 1 ms, ever less often. Each wait holds a web thread,
+so a process lets at most ``CATENA_STATUS_WAITERS`` wait at once; the others
+answer at once, as without ``wait``.
 """
 
 from __future__ import annotations
@@ -17,14 +18,15 @@ from time import monotonic, sleep
 from django.conf import settings
 
 from runner.models import Run
+from runner.run_ends import RunEndWatch, run_end_watch
 
 #: The longest wait a request may ask for, in seconds: less than gunicorn's
 #: graceful timeout (20 s), so a restart lets every wait end.
 WAIT_MAX_SECONDS = 15.0
-#: The run's status is read again after 1 ms, then 1.1x later each time, at
-#: most every 10 ms for the first second (a small run is seen to end within a
-#: millisecond or two), then at most every 100 ms (a long run costs 10 reads of
-#: one column a second per waiting request).
+#: When ends are told, the run's status is read again every 100 ms. Else after
+#: 1 ms, then 1.1x later each time, at most every 10 ms for the first second (a
+#: small run is seen to end within a millisecond or two), then at most every
+#: 100 ms (a long run costs 10 reads of one column a second per waiting request).
 FIRST_PAUSE, PAUSE_GROWTH, LONGEST_PAUSE = 0.001, 1.1, 0.010
 LATER, LATER_PAUSE = 1.0, 0.100
 
@@ -68,11 +70,23 @@ def run_finished_wait(*, run_id: int, seconds: float) -> bool:
 def _until_finished(run_id: int, deadline: float) -> None:
     pause, started = FIRST_PAUSE, monotonic()
     rows = Run.objects.filter(id=run_id).values_list("status", flat=True)
-    while True:
-        status = rows.first()
-        now = monotonic()
-        if status not in Run.ACTIVE or now >= deadline:
-            return
-        sleep(min(pause, deadline - now))
-        longest = LONGEST_PAUSE if now - started < LATER else LATER_PAUSE
-        pause = min(pause * PAUSE_GROWTH, longest)
+    # Watched before the first look, so an end after it is told.
+    with run_end_watch(run_id) as watch:
+        if watch.listening:
+            pause = LATER_PAUSE
+        while True:
+            status = rows.first()
+            now = monotonic()
+            if status not in Run.ACTIVE or now >= deadline:
+                return
+            _pause(watch, min(pause, deadline - now))
+            longest = LONGEST_PAUSE if now - started < LATER else LATER_PAUSE
+            pause = min(pause * PAUSE_GROWTH, max(longest, pause))
+
+
+def _pause(watch: RunEndWatch, seconds: float) -> None:
+    """Until the run's end is told, or ``seconds`` passed."""
+    if watch.listening:
+        watch.wait(seconds)
+    else:
+        sleep(seconds)

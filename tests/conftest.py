@@ -31,6 +31,16 @@ def _durations_forget() -> Iterator[None]:
     durations.forget()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _run_ends_stopped(django_db_setup) -> Iterator[None]:
+    """A waiting request starts a thread that listens for run ends on a
+    connection of its own: closed before the test database is dropped."""
+    from runner.run_ends import run_ends_stop
+
+    yield
+    run_ends_stop()
+
+
 # Actors ------------------------------------------------------------------------
 @pytest.fixture
 def owner(db):

@@ -19,6 +19,7 @@ from runner import sending
 from runner.claims.handing import ready_successors, run_finish_if_done, run_lock
 from runner.compute import run_graph
 from runner.models import NodeResult, Run
+from runner.run_ends import run_end_announce
 
 Status = NodeResult.Status
 
@@ -145,6 +146,7 @@ def run_stop(
     with transaction.atomic():
         count = active.update(status=status, finished_at=now, error=reason)
         if count:
+            run_end_announce(run_id)
             NodeResult.objects.filter(
                 run_id=run_id, status__in=NodeResult.ACTIVE
             ).update(

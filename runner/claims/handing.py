@@ -27,6 +27,7 @@ from runner import sending
 from runner.claims import durations, sql
 from runner.compute import run_graph
 from runner.models import NodeResult, Run
+from runner.run_ends import run_end_announce
 
 Status = NodeResult.Status
 
@@ -188,13 +189,16 @@ def run_finish_if_done(
     fields: dict[str, Any] | None = None,
     labelled: bool | None = None,
     finished: datetime | None = None,
+    announce: bool = True,
 ) -> str | None:
     """Give the run its final status once no node is pending, queued or running.
 
     ``statuses`` are the run's node statuses when the caller has just read them
     (under the run lock); ``fields`` are written in the same UPDATE;
     ``labelled``, whether the run has a target to be scored against, when the
-    caller knows it; ``finished``, the end to record (else now).
+    caller knows it; ``finished``, the end to record (else now); ``announce``,
+    whether waiting requests are told (not for a run ended in the request that
+    submits it: nobody has its id yet).
     """
     if statuses is None:
         # Unordered: the default ordering (by run) joins the runs.
@@ -213,6 +217,8 @@ def run_finish_if_done(
         error=error,
         **(fields or {}),
     )
+    if count and announce:
+        run_end_announce(run_id)
     if count and final == Run.Status.SUCCEEDED:
         _evaluate_if_labelled(run_id, labelled)
     return final

@@ -218,6 +218,7 @@ def _run_create(
             fields=fields,
             labelled=bool(run.target),
             finished=finished,
+            announce=False,
         )
         run.status, run.finished_at = final or run.status, finished
     else:
@@ -273,7 +274,10 @@ def _hand_on(run: Run) -> None:
             run.id, (run.chain_version_id, run.chains, run.document_hash)
         )
         claimed, _, statuses = claims.hand_on(run.id, run.chain_version_id)
-    if not claimed and claims.run_finish_if_done(run.id, statuses) is not None:
+    if (
+        not claimed
+        and claims.run_finish_if_done(run.id, statuses, announce=False) is not None
+    ):
         # Nothing left to run: the caller answers with the run as it ended.
         run.refresh_from_db(fields=["status", "error", "finished_at"])
 

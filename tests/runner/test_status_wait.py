@@ -30,8 +30,10 @@ def version(owner):
 
 
 @pytest.fixture
-def pauses(monkeypatch) -> tuple[list[float], list[Any]]:
-    """The waits' pauses, recorded instead of slept (each may act first)."""
+def pauses(monkeypatch, settings) -> tuple[list[float], list[Any]]:
+    """The waits' pauses when no end is told, recorded instead of slept (each
+    may act first)."""
+    settings.CATENA_RUN_END_LISTEN = False
     taken: list[float] = []
     actions: list[Any] = []
 
@@ -81,8 +83,9 @@ def test_a_finished_run_is_answered_without_a_pause(api, version, pauses, drain)
 
 
 def test_a_wait_ends_after_its_seconds_with_the_run_still_active(
-    api, version, monkeypatch
+    api, version, monkeypatch, settings
 ):
+    settings.CATENA_RUN_END_LISTEN = False
     run_id = run_post(api)
     clock = iter(range(1_000))
     pauses: list[float] = []

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
-  chainRuns, continuation, currentRun, datasetValue, mergeRunNodes, nodeMap, progressOf, runLabel, targetOf, upstreamOf,
-  variantBases, variantsFormUrl,
+  chainRuns, continuation, currentRun, datasetValue, mergeRunNodes, nextPollDelay, nodeMap, POLL_MS, progressOf, runLabel,
+  statusWaitUrl, targetOf, upstreamOf, variantBases, variantsFormUrl,
 } from "../src/runs/runs.js";
 
 test("node rows are keyed by node id whatever the API's shape", () => {
@@ -88,4 +88,15 @@ test("the shown run is the history's row completed by its detail and the polled 
 test("Try variants opens the run page's form of the node", () => {
   assert.equal(variantsFormUrl("/runs/12/", "stack"), "/runs/12/?experiment_node=stack");
   assert.equal(variantsFormUrl("/runs/12/", "a&b"), "/runs/12/?experiment_node=a%26b");
+});
+
+test("a status request waits on the server for the end, up to one poll", () => {
+  assert.equal(statusWaitUrl("/api/runs/7/status"), `/api/runs/7/status?wait=${POLL_MS / 1000}`);
+  assert.equal(statusWaitUrl("/x/status?a=1"), `/x/status?a=1&wait=${POLL_MS / 1000}`);
+});
+
+test("after a request that waited the next look is at once, else after the rest of a poll", () => {
+  assert.equal(nextPollDelay(POLL_MS + 3), 0);
+  assert.equal(nextPollDelay(POLL_MS), 0);
+  assert.equal(nextPollDelay(20), POLL_MS - 20);
 });

@@ -37,6 +37,8 @@ def test_run_turns_every_node_done_with_its_output_openable_and_a_rerun_is_reuse
         name="sales-40", df=demo_sales().head(40), owner=editor_user
     )
     ids = [n["id"] for n in document["nodes"]]
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/status" in r.url else None)
     open_editor(page, "sales")
     picker = page.get_by_label("Data set", exact=True)
     expect(picker.locator("option")).to_have_count(2)
@@ -58,6 +60,10 @@ def test_run_turns_every_node_done_with_its_output_openable_and_a_rerun_is_reuse
     expect(output.locator("table.data tbody tr").first).to_be_visible()
     expect(output.get_by_role("img", name="Distribution of prediction")).to_be_visible()
     shoot(page, "10-run-done-output-open")
+    # The editor's looks at the run wait on the server for its end (up to
+    # half a second), so the end shows as it happens.
+    assert asked
+    assert all(url.endswith("/status?wait=0.5") for url in asked)
 
     run_and_wait(page)
     for node_id in ids:

@@ -2,6 +2,16 @@
 import { datasetsByFit } from "../doc.js";
 
 export const POLL_MS = 500;
+// A status request waits on the server (?wait=) for the run's end for up to
+// POLL_MS, so the end shows as it happens and progress every half second.
+export function statusWaitUrl(url) {
+  return `${url}${url.includes("?") ? "&" : "?"}wait=${POLL_MS / 1000}`;
+}
+// The next look: at once after a request that waited; else after the rest of
+// POLL_MS (the server's waiting slots were taken and it answered at once).
+export function nextPollDelay(elapsedMs) {
+  return Math.max(0, Math.round(POLL_MS - elapsedMs));
+}
 export const TERMINAL = new Set(["succeeded", "failed", "cancelled", "done", "error"]);
 
 // {node_id: {...}} whatever the API's shape (a list of rows or a mapping).

@@ -3,7 +3,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { listOf } from "../api.js";
 import { toDocument } from "../doc.js";
 import { decorations } from "../store.js";
-import { POLL_MS, TERMINAL, chainRuns, currentRun, datasetValue, firstDataset, mergeRunNodes, nodeMap } from "./runs.js";
+import { TERMINAL, chainRuns, currentRun, datasetValue, firstDataset, mergeRunNodes, nextPollDelay, nodeMap, statusWaitUrl } from "./runs.js";
 
 export function useRuns({ api, urls, chain, nodesRef, edgesRef, selectedId, say }) {
   const [datasets, setDatasets] = useState([]);
@@ -13,6 +13,8 @@ export function useRuns({ api, urls, chain, nodesRef, edgesRef, selectedId, say 
   const [runData, setRunData] = useState(null);
   const [runDetail, setRunDetail] = useState(null);
   const pollRef = useRef(null);
+  // Which follow is current: a status answer for an earlier one is dropped.
+  const followingRef = useRef(0);
   const pickRunRef = useRef(null);
 
   const loadRuns = useCallback(
@@ -43,9 +45,12 @@ export function useRuns({ api, urls, chain, nodesRef, edgesRef, selectedId, say 
     (id) => {
       clearTimeout(pollRef.current);
       setRunDetail(null);
+      const following = ++followingRef.current;
       const tick = async () => {
+        const asked = performance.now();
         try {
-          const data = await api.get(urls.status(id));
+          const data = await api.get(statusWaitUrl(urls.status(id)));
+          if (following !== followingRef.current) return;
           setRunData(data);
           decorations.set({ nodeStatus: nodeMap(data) });
           if (TERMINAL.has(data.status)) {
@@ -54,20 +59,24 @@ export function useRuns({ api, urls, chain, nodesRef, edgesRef, selectedId, say 
             return;
           }
         } catch (err) {
-          say(`Run #${id}: ${err.message}`, "error");
+          if (following === followingRef.current) say(`Run #${id}: ${err.message}`, "error");
           return;
         }
-        pollRef.current = setTimeout(tick, POLL_MS);
+        pollRef.current = setTimeout(tick, nextPollDelay(performance.now() - asked));
       };
       tick();
     },
     [api, urls, loadRuns, say],
   );
-  useEffect(() => () => clearTimeout(pollRef.current), []);
+  useEffect(() => () => {
+    followingRef.current += 1;
+    clearTimeout(pollRef.current);
+  }, []);
   const pickRun = useCallback(
     (id) => {
       setRunId(id);
       if (id) return follow(id);
+      followingRef.current += 1;
       clearTimeout(pollRef.current);
       setRunData(null);
       setRunDetail(null);

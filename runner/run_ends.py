@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,8 +41,9 @@ CHANNEL = "catena_run_end"
 APPLICATION_NAME = "catena run ends"
 #: How long a first wait lets the listening thread start before polling instead.
 START_SECONDS = 1.0
-#: The pause before a lost listening connection is made again.
-RETRY_SECONDS = 1.0
+#: The pause before a lost listening connection is made again, doubled after
+#: each failure to listen, up to the longest.
+RETRY_SECONDS, RETRY_LONGEST = 1.0, 60.0
 #: How often the listening thread looks whether it is to stop.
 LOOK_SECONDS = 1.0
 
@@ -128,13 +130,17 @@ class _Listener:
         self.thread.join(timeout=2 * LOOK_SECONDS + RETRY_SECONDS)
 
     def _run(self) -> None:
+        pause = RETRY_SECONDS
         while not self.stopping.is_set():
             try:
                 self.source(self)
             except Exception as exc:  # a lost connection, a closed watch
-                logger.warning("run ends: not listening (%s); again in 1 s", exc)
+                logger.warning("run ends: not heard (%s); again in %g s", exc, pause)
+            if self.ready.is_set():  # it listened: lost, not refused
+                pause = RETRY_SECONDS
             self.ready.clear()
-            self.stopping.wait(RETRY_SECONDS)
+            self.stopping.wait(pause)
+            pause = min(pause * 2, RETRY_LONGEST)
 
 
 def _listen_postgresql(params: dict[str, Any]) -> Any:
@@ -215,8 +221,9 @@ def _source() -> Any:
             params.pop(django_only, None)
         params["application_name"] = APPLICATION_NAME
         return _listen_postgresql(params)
-    if connection.vendor == "sqlite" and (mark := _sqlite_mark()) is not None:
-        return _listen_sqlite(mark)
+    if connection.vendor == "sqlite" and sys.platform.startswith("linux"):
+        mark = _sqlite_mark()
+        return _listen_sqlite(mark) if mark is not None else None
     return None
 
 

@@ -209,3 +209,27 @@ def test_a_real_workers_end_of_a_run_wakes_the_waiting_request(
     # The worker's end woke the wait (its own next look was a minute away).
     assert told
     assert told[-1] is True
+
+
+def test_when_ends_cannot_be_heard_the_waits_poll_as_before(api, run_id, monkeypatch):
+    def refused(listener: Any) -> None:
+        raise OSError("connection refused")
+
+    run_ends.run_ends_stop()
+    monkeypatch.setattr(run_ends, "_source", lambda: refused)
+    monkeypatch.setattr(run_ends, "START_SECONDS", 0.05)
+    try:
+        with run_end_watch(run_id) as watch:
+            assert not watch.listening
+        slept: list[float] = []
+
+        def pause(seconds: float) -> None:
+            slept.append(seconds)
+            run_succeed(run_id)
+
+        monkeypatch.setattr(waiting, "sleep", pause)
+        body = api.get(f"/api/runs/{run_id}/status?wait=15").json()
+        assert body["status"] == "succeeded"
+        assert slept == [waiting.FIRST_PAUSE]
+    finally:
+        run_ends.run_ends_stop()

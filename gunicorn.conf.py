@@ -22,7 +22,7 @@ threads = int(
         "CATENA_WEB_THREADS",
         str(
             int(os.environ.get("CATENA_SERVE_CONCURRENCY", "8"))
-            + int(os.environ.get("CATENA_STATUS_WAITERS", "4"))
+            + int(os.environ.get("CATENA_STATUS_WAITERS", "16"))
             + 4
         ),
     )

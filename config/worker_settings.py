@@ -38,8 +38,11 @@ CATENA_TRANSIENT_MAX_RETRIES = env.int("CATENA_TRANSIENT_MAX_RETRIES", default=3
 # broker outage, a worker killed before claiming): the sweeper sends it again.
 CATENA_REQUEUE_MARGIN_SECONDS = env.int("CATENA_REQUEUE_MARGIN_SECONDS", default=15)
 # Requests of one web process that may wait for a run to finish at once
-# (GET /api/runs/<id>/status?wait=S); the others answer at once.
-CATENA_STATUS_WAITERS = env.int("CATENA_STATUS_WAITERS", default=4)
+# (GET /api/runs/<id>/status?wait=S), in all and of one user; the others answer
+# at once. A wait is a parked thread woken by the run's end (and a look at its
+# status every 100 ms), so a browser following a run holds one.
+CATENA_STATUS_WAITERS = env.int("CATENA_STATUS_WAITERS", default=16)
+CATENA_STATUS_WAITERS_PER_USER = env.int("CATENA_STATUS_WAITERS_PER_USER", default=4)
 # A run's end is announced as it commits (PostgreSQL NOTIFY; SQLite: a file
 # touched) and the waiting requests are woken at once; off: they only poll.
 CATENA_RUN_END_LISTEN = env.bool("CATENA_RUN_END_LISTEN", default=True)

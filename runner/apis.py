@@ -268,7 +268,11 @@ class RunStatusApi(APIView):
     def get(self, request: Request, run_id: int) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        waiting.run_finished_wait(run_id=run_id, seconds=filters.validated_data["wait"])
+        waiting.run_finished_wait(
+            run_id=run_id,
+            seconds=filters.validated_data["wait"],
+            user_id=request.user.pk,
+        )
         return Response(selectors.run_status(run_id=run_id))
 
 

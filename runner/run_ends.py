@@ -44,6 +44,13 @@ START_SECONDS = 1.0
 #: The pause before a lost listening connection is made again, doubled after
 #: each failure to listen, up to the longest.
 RETRY_SECONDS, RETRY_LONGEST = 1.0, 60.0
+#: libpq's TCP keepalives on the listening connection.
+KEEPALIVES = {
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+}
 #: How often the listening thread looks whether it is to stop.
 LOOK_SECONDS = 1.0
 
@@ -75,9 +82,13 @@ class RunEndWatch:
 
 
 @contextmanager
-def run_end_watch(run_id: int) -> Iterator[RunEndWatch]:
-    """Be told of the run's end while inside; enter before reading its status."""
-    listener = _listener()
+def run_end_watch(
+    run_id: int, start_seconds: float = START_SECONDS
+) -> Iterator[RunEndWatch]:
+    """Be told of the run's end while inside; enter before reading its status.
+    A first watch of this process lets the listening thread start for at most
+    ``start_seconds`` (and ``START_SECONDS``)."""
+    listener = _listener(min(start_seconds, START_SECONDS))
     watch = RunEndWatch(listener is not None and listener.ready.is_set())
     if listener is None:
         yield watch
@@ -98,6 +109,7 @@ class _Listener:
         self.watches: dict[int, set[RunEndWatch]] = {}
         self.ready = threading.Event()
         self.stopping = threading.Event()
+        self.heard_before = False
         self.source = source
         self.thread = threading.Thread(
             target=self._run, name="run-end-listener", daemon=True
@@ -125,6 +137,14 @@ class _Listener:
         for watch in woken:
             watch.told.set()
 
+    def listening(self) -> None:
+        """Heard from now on; after a loss, the waits look (an end may have
+        been missed meanwhile)."""
+        if self.heard_before:
+            self.tell(None)
+        self.heard_before = True
+        self.ready.set()
+
     def stop(self) -> None:
         self.stopping.set()
         self.thread.join(timeout=2 * LOOK_SECONDS + RETRY_SECONDS)
@@ -149,14 +169,21 @@ def _listen_postgresql(params: dict[str, Any]) -> Any:
 
         with psycopg.connect(**params, autocommit=True) as conn:
             conn.execute(f"LISTEN {CHANNEL}")
-            listener.ready.set()
-            listener.tell(None)  # an end missed while not listening
+            listener.listening()
             while not listener.stopping.is_set():
                 for told in conn.notifies(timeout=LOOK_SECONDS):
-                    if told.payload.isdigit():
-                        listener.tell(int(told.payload))
+                    run_id = _run_id(told.payload)
+                    if run_id is not None:
+                        listener.tell(run_id)
 
     return listen
+
+
+def _run_id(payload: str) -> int | None:
+    """A run id told, or None (anyone who may connect may NOTIFY anything)."""
+    if len(payload) > 20 or not (payload.isascii() and payload.isdecimal()):
+        return None
+    return int(payload)
 
 
 def _listen_sqlite(mark: Path) -> Any:
@@ -168,8 +195,7 @@ def _listen_sqlite(mark: Path) -> Any:
             notify.add_watch(
                 mark.parent, flags.ATTRIB | flags.CLOSE_WRITE | flags.MOVED_TO
             )
-            listener.ready.set()
-            listener.tell(None)
+            listener.listening()
             while not listener.stopping.is_set():
                 events = notify.read(timeout=round(LOOK_SECONDS * 1000))
                 if any(event.mask & flags.IGNORED for event in events):
@@ -184,7 +210,7 @@ _started: dict[str, _Listener] = {}
 _starting = threading.Lock()
 
 
-def _listener() -> _Listener | None:
+def _listener(start_seconds: float = START_SECONDS) -> _Listener | None:
     """This process's listener for the default database (started at first)."""
     if not settings.CATENA_RUN_END_LISTEN:
         return None
@@ -200,7 +226,7 @@ def _listener() -> _Listener | None:
         else:
             started = False
     if started:
-        listener.ready.wait(START_SECONDS)
+        listener.ready.wait(start_seconds)
     return listener
 
 
@@ -220,6 +246,11 @@ def _source() -> Any:
         for django_only in ("context", "cursor_factory"):
             params.pop(django_only, None)
         params["application_name"] = APPLICATION_NAME
+        # A connection lost without a word (a failover, a NAT's timeout) is
+        # found within a minute and made again; a host down, within 5 s.
+        params.setdefault("connect_timeout", 5)
+        for name, value in KEEPALIVES.items():
+            params.setdefault(name, value)
         return _listen_postgresql(params)
     if connection.vendor == "sqlite" and sys.platform.startswith("linux"):
         mark = _sqlite_mark()
@@ -244,4 +275,4 @@ def _touch(mark: Path) -> None:
             mark.parent.mkdir(parents=True, exist_ok=True)
             mark.touch()
     except OSError as exc:  # the waits see the end by looking
-        logger.info("run ends: %s not touched (%s)", mark, exc)
+        logger.warning("run ends: %s not touched (%s)", mark, exc)

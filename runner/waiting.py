@@ -6,8 +6,9 @@ cores the run's nodes compute on. A waiting request is woken instead when the
 run's end is told (``runner.run_ends``), and answers then; it also re-reads one
 column of one row now and then, in case an end is not told: every 100 ms when
 ends are told, else after 1 ms, ever less often. Each wait holds a web thread,
-so a process lets at most ``CATENA_STATUS_WAITERS`` wait at once; the others
-answer at once, as without ``wait``.
+so a process lets at most ``CATENA_STATUS_WAITERS`` wait at once, and
+``CATENA_STATUS_WAITERS_PER_USER`` of one user; the others answer at once, as
+without ``wait``.
 """
 
 from __future__ import annotations
@@ -32,38 +33,53 @@ LATER, LATER_PAUSE = 1.0, 0.100
 
 
 class _Slots:
-    """How many requests of this process are waiting now."""
+    """How many requests of this process are waiting now, in all and by user."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.taken = 0
+        self.by_user: dict[int, int] = {}
 
-    def take(self, limit: int) -> bool:
+    def take(self, limit: int, user_id: int | None = None, user_limit: int = 0) -> bool:
         with self.lock:
-            if self.taken >= limit:
+            mine = self.by_user.get(user_id, 0) if user_id is not None else 0
+            if self.taken >= limit or (user_id is not None and mine >= user_limit):
                 return False
             self.taken += 1
+            if user_id is not None:
+                self.by_user[user_id] = mine + 1
             return True
 
-    def give(self) -> None:
+    def give(self, user_id: int | None = None) -> None:
         with self.lock:
             self.taken -= 1
+            if user_id is not None:
+                left = self.by_user.pop(user_id) - 1
+                if left:
+                    self.by_user[user_id] = left
 
 
 _slots = _Slots()
 
 
-def run_finished_wait(*, run_id: int, seconds: float) -> bool:
+def run_finished_wait(
+    *, run_id: int, seconds: float, user_id: int | None = None
+) -> bool:
     """Return once the run is no longer active (or absent), or after ``seconds``;
-    False when it did not wait because this process's waiting slots are taken."""
+    False when it did not wait because this process's waiting slots are taken
+    (or the user's share of them)."""
     if seconds <= 0:
         return True
-    if not _slots.take(settings.CATENA_STATUS_WAITERS):
+    limit, per_user = (
+        settings.CATENA_STATUS_WAITERS,
+        settings.CATENA_STATUS_WAITERS_PER_USER,
+    )
+    if not _slots.take(limit, user_id, per_user):
         return False
     try:
         _until_finished(run_id, monotonic() + seconds)
     finally:
-        _slots.give()
+        _slots.give(user_id)
     return True
 
 
@@ -71,7 +87,7 @@ def _until_finished(run_id: int, deadline: float) -> None:
     pause, started = FIRST_PAUSE, monotonic()
     rows = Run.objects.filter(id=run_id).values_list("status", flat=True)
     # Watched before the first look, so an end after it is told.
-    with run_end_watch(run_id) as watch:
+    with run_end_watch(run_id, start_seconds=deadline - started) as watch:
         if watch.listening:
             pause = LATER_PAUSE
         while True:

@@ -31,10 +31,11 @@ def _durations_forget() -> Iterator[None]:
     durations.forget()
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _run_ends_stopped(django_db_setup) -> Iterator[None]:
-    """A waiting request starts a thread that listens for run ends on a
-    connection of its own: closed before the test database is dropped."""
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup) -> Iterator[None]:
+    """pytest-django's test database; a waiting request started a thread that
+    listens for run ends on a connection of its own: closed before the test
+    database is dropped."""
     from runner.run_ends import run_ends_stop
 
     yield

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
-  chainRuns, continuation, currentRun, datasetValue, mergeRunNodes, nextPollDelay, nodeMap, POLL_MS, progressOf, runLabel,
+  chainRuns, continuation, currentRun, datasetValue, mergeRunNodes, nextPollDelay, nodeMap, POLL_GAP_MS, POLL_MS, progressOf, runLabel,
   statusWaitUrl, targetOf, upstreamOf, variantBases, variantsFormUrl,
 } from "../src/runs/runs.js";
 
@@ -95,8 +95,8 @@ test("a status request waits on the server for the end, up to one poll", () => {
   assert.equal(statusWaitUrl("/x/status?a=1"), `/x/status?a=1&wait=${POLL_MS / 1000}`);
 });
 
-test("after a request that waited the next look is at once, else after the rest of a poll", () => {
-  assert.equal(nextPollDelay(POLL_MS + 3), 0);
-  assert.equal(nextPollDelay(POLL_MS), 0);
+test("after a request that waited the next look is soon, else after the rest of a poll", () => {
+  assert.equal(nextPollDelay(POLL_MS + 3), POLL_GAP_MS);
+  assert.equal(nextPollDelay(POLL_MS), POLL_GAP_MS);
   assert.equal(nextPollDelay(20), POLL_MS - 20);
 });

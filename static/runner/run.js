@@ -46,11 +46,11 @@
         if (!status) { setTimeout(poll, 3000); return; }
         paint(status);
         // A labelled run is scored after its last node: wait for the metrics too.
-        // The next look at once after a request that waited; else (the
+        // The next look soon after a request that waited; else (the
         // server's waiting slots were taken, or the run is being scored)
         // after the rest of the second.
         if (status.active || (status.scoring && status.status === "succeeded")) {
-          setTimeout(poll, Math.max(0, POLL_MS - (Date.now() - asked)));
+          setTimeout(poll, Math.max(50, POLL_MS - (Date.now() - asked)));
         } else {
           window.location.reload();
         }

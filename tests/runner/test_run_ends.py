@@ -105,6 +105,44 @@ def test_an_end_rolled_back_is_not_told_and_the_next_commit_is(run_id):
         assert watch.wait(30)
 
 
+def test_with_announcing_off_an_end_is_not_told(run_id, settings):
+    with run_end_watch(run_id) as watch:
+        assert watch.listening
+        settings.CATENA_RUN_END_LISTEN = False  # the worker's side
+        elsewhere(lambda: run_succeed(run_id))
+        assert not watch.wait(1.0)
+    assert Run.objects.get(id=run_id).status == Run.Status.SUCCEEDED
+
+
+def test_the_end_of_another_run_wakes_only_where_the_ends_name_their_run(api, run_id):
+    created = api.post(
+        "/api/runs/", {"chain": "adder", "rows": [{"x": 2, "y": 2}]}, format="json"
+    )
+    other = int(created.json()["id"])
+    with run_end_watch(run_id) as watch:
+        elsewhere(lambda: run_succeed(other))
+        # PostgreSQL's NOTIFY names the run; SQLite's touched file does not
+        # (every wait looks again).
+        assert watch.wait(1.0) is (connection.vendor != "postgresql")
+
+
+@pytest.mark.parametrize(
+    ("payload", "found"),
+    [
+        ("12", 12),
+        ("0012", 12),
+        ("-1", None),
+        ("\u00b9", None),
+        ("1" * 5000, None),
+        ("", None),
+        ("1e3", None),
+        (" 1", None),
+    ],
+)
+def test_a_told_payload_is_a_run_id_or_ignored(payload, found):
+    assert run_ends._run_id(payload) == found
+
+
 def test_a_waiting_status_request_answers_when_told_not_at_its_next_look(
     api, run_id, told, monkeypatch
 ):

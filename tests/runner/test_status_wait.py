@@ -130,6 +130,27 @@ def test_past_its_waiting_slots_a_process_answers_at_once(
     assert waiting._slots.taken == 0
 
 
+def test_one_user_waits_on_a_share_of_the_slots_only(
+    api, owner, teammate_api, version, pauses, settings
+):
+    taken, actions = pauses
+    run_id = run_post(api)
+    settings.CATENA_STATUS_WAITERS, settings.CATENA_STATUS_WAITERS_PER_USER = 8, 2
+    assert waiting._slots.take(8, owner.pk, 2)
+    assert waiting._slots.take(8, owner.pk, 2)  # two waits of the owner's
+    try:
+        body = api.get(f"/api/runs/{run_id}/status?wait=15").json()
+        assert (body["active"], taken) == (True, [])  # the owner's third: at once
+        # Another user still waits (one pause) until the run ends.
+        actions.append(lambda: Run.objects.filter(id=run_id).update(status="failed"))
+        body = teammate_api.get(f"/api/runs/{run_id}/status?wait=15").json()
+        assert (body["active"], len(taken)) == (False, 1)
+    finally:
+        waiting._slots.give(owner.pk)
+        waiting._slots.give(owner.pk)
+    assert (waiting._slots.taken, waiting._slots.by_user) == (0, {})
+
+
 def test_a_slot_is_given_back_when_a_wait_fails(api, version, pauses, settings):
     taken, actions = pauses
     run_id = run_post(api)

@@ -7,10 +7,12 @@ export const POLL_MS = 500;
 export function statusWaitUrl(url) {
   return `${url}${url.includes("?") ? "&" : "?"}wait=${POLL_MS / 1000}`;
 }
-// The next look: at once after a request that waited; else after the rest of
+// The next look: soon after a request that waited (never at once: a server
+// slow to answer is not asked again without a pause); else after the rest of
 // POLL_MS (the server's waiting slots were taken and it answered at once).
+export const POLL_GAP_MS = 50;
 export function nextPollDelay(elapsedMs) {
-  return Math.max(0, Math.round(POLL_MS - elapsedMs));
+  return Math.max(POLL_GAP_MS, Math.round(POLL_MS - elapsedMs));
 }
 export const TERMINAL = new Set(["succeeded", "failed", "cancelled", "done", "error"]);
 

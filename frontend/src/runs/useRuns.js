@@ -55,7 +55,9 @@ export function useRuns({ api, urls, chain, nodesRef, edgesRef, selectedId, say 
           decorations.set({ nodeStatus: nodeMap(data) });
           if (TERMINAL.has(data.status)) {
             loadRuns();
-            api.get(urls.run(id)).then(setRunDetail).catch(() => {});
+            api.get(urls.run(id)).then((detail) => {
+              if (following === followingRef.current) setRunDetail(detail);
+            }).catch(() => {});
             return;
           }
         } catch (err) {
@@ -128,8 +130,12 @@ export function useRuns({ api, urls, chain, nodesRef, edgesRef, selectedId, say 
   const doneCount = runData ? runData.done : null;
   useEffect(() => {
     // Node outputs (preview, timing, model) come with the run's detail.
-    if (!runId || !selectedId) return;
-    api.get(urls.run(runId)).then(setRunDetail).catch(() => {});
+    if (!runId || !selectedId) return undefined;
+    let current = true; // an answer for a run no longer shown is dropped
+    api.get(urls.run(runId)).then((detail) => {
+      if (current) setRunDetail(detail);
+    }).catch(() => {});
+    return () => { current = false; };
   }, [runId, selectedId, doneCount, api, urls]);
 
   return {

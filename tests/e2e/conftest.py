@@ -190,6 +190,26 @@ def drop(page: Page, palette: str, x: int, y: int) -> str:
     return added
 
 
+def viewport_still(page: Page, quiet_ms: int = 300) -> None:
+    """Until the canvas's pan and zoom have not changed for ``quiet_ms`` (a fit
+    animation is time-based, but on a busy machine its frames come late)."""
+    page.wait_for_function(
+        """(quiet) => {
+            const view = document.querySelector(".react-flow__viewport");
+            const now = performance.now();
+            const seen = view ? view.style.transform : "";
+            if (window.__catenaViewSeen !== seen) {
+                window.__catenaViewSeen = seen;
+                window.__catenaViewSince = now;
+                return false;
+            }
+            return now - window.__catenaViewSince >= quiet;
+        }""",
+        arg=quiet_ms,
+        polling=50,
+    )
+
+
 def connect(page: Page, source: str, target: str) -> None:
     """Drag a wire from the source node's output to the target node's input."""
     page.drag_and_drop(

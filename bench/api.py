@@ -13,6 +13,8 @@ an HTTP client with keep-alive, ``POST /api/runs/`` until
 - an identical rerun of 1 row (every node reused), and the POST alone;
 - the first run after the worker starts (it is stopped and started again each
   time), with warming on (the default) and off (``CATENA_WORKER_WARM=0``);
+- how long after the run's end (its ``finished_at``) the client had the answer
+  saying so (the same machine's clock);
 - direct: the fitted scikit-learn objects behind the registry's versions,
   called by hand (``catena.reference.direct``); every run's output is checked
   against it (to 1e-9 relative).
@@ -119,6 +121,16 @@ def report(figures: dict[str, Any]) -> None:
         for size in first["direct_ms"]
     ]
     rows.append(
+        [
+            "the end seen by the client after the run's end, 1 / 1,000 / 100,000 rows",
+            "—",
+        ]
+        + [
+            " / ".join(f"{v:.1f}" for v in f["seen_after_end_ms"].values()) + " ms"
+            for f in ok.values()
+        ]
+    )
+    rows.append(
         ["identical rerun, 1 row", "—"]
         + [
             f"{ms(f['rerun_ms'])} (the POST alone: {ms(f['rerun_post_ms'])})"
@@ -217,6 +229,9 @@ class Site:
         self.poll = poll
         self.uploads = 0
         self.elapsed: list[float] = []
+        self.seen_at = 0.0
+        #: How long after the run's end (its finished_at) the client saw it.
+        self.after_end: list[float] = []
 
     def stop(self) -> None:
         worker_stop(self.worker)
@@ -238,6 +253,9 @@ class Site:
             # The server's received -> finished, as /status reports it.
             result.setdefault("server_ms", {})[str(size)] = median_ms(
                 self.elapsed[-repeats:]
+            )
+            result.setdefault("seen_after_end_ms", {})[str(size)] = median_ms(
+                self.after_end[-repeats:]
             )
         say("identical reruns")
         rows = records(synthetic_sales(1, seed=7)[0])
@@ -266,7 +284,17 @@ class Site:
         self.wait_done(run)
         seconds = time.perf_counter() - start
         self.check_output(run["id"], frame, estimators)
+        self.after_end_note(run["id"])
         return seconds, run["id"]
+
+    def after_end_note(self, run_id: int) -> None:
+        """How long after the run's end (as the run records it; the same
+        machine's clock) the client had the answer that it ended."""
+        from datetime import datetime
+
+        detail = self.client.get(f"/api/runs/{run_id}/").json()
+        finished = datetime.fromisoformat(detail["finished_at"]).timestamp()
+        self.after_end.append(self.seen_at - finished)
 
     def body(self, frame: Any) -> dict[str, Any]:
         if len(frame) <= INLINE_ROWS:
@@ -294,6 +322,7 @@ class Site:
                 status = self.client.get(path).json()
             else:
                 status = self.client.get(path, params={"wait": 15}).json()
+        self.seen_at = time.time()
         if status["status"] != "succeeded":
             raise RuntimeError(f"run {run['id']}: {status}")
         if "elapsed" in status:

@@ -163,12 +163,9 @@ def test_a_waiting_status_request_answers_when_told_not_at_its_next_look(
     assert told == [True]  # woken, not at the end of its 15 s
 
 
-def test_with_listening_off_nothing_is_told_and_the_waits_poll(
-    api, run_id, settings, monkeypatch
-):
-    settings.CATENA_RUN_END_LISTEN = False
-    with run_end_watch(run_id) as watch:
-        assert not watch.listening
+def assert_waits_poll(api: Any, run_id: int, monkeypatch: Any) -> None:
+    """A waiting status request sleeps its first poll's pause (the run ends in
+    it) and answers with the end: it polled, as without told ends."""
     slept: list[float] = []
 
     def pause(seconds: float) -> None:
@@ -179,6 +176,15 @@ def test_with_listening_off_nothing_is_told_and_the_waits_poll(
     body = api.get(f"/api/runs/{run_id}/status?wait=15").json()
     assert body["status"] == "succeeded"
     assert slept == [waiting.FIRST_PAUSE]
+
+
+def test_with_listening_off_nothing_is_told_and_the_waits_poll(
+    api, run_id, settings, monkeypatch
+):
+    settings.CATENA_RUN_END_LISTEN = False
+    with run_end_watch(run_id) as watch:
+        assert not watch.listening
+    assert_waits_poll(api, run_id, monkeypatch)
 
 
 def listener_lose() -> None:
@@ -259,15 +265,6 @@ def test_when_ends_cannot_be_heard_the_waits_poll_as_before(api, run_id, monkeyp
     try:
         with run_end_watch(run_id) as watch:
             assert not watch.listening
-        slept: list[float] = []
-
-        def pause(seconds: float) -> None:
-            slept.append(seconds)
-            run_succeed(run_id)
-
-        monkeypatch.setattr(waiting, "sleep", pause)
-        body = api.get(f"/api/runs/{run_id}/status?wait=15").json()
-        assert body["status"] == "succeeded"
-        assert slept == [waiting.FIRST_PAUSE]
+        assert_waits_poll(api, run_id, monkeypatch)
     finally:
         run_ends.run_ends_stop()

@@ -33,6 +33,7 @@ from typing import Any
 import _common  # noqa: F401 - puts the repository root on sys.path
 from _common import emit, parser, table
 from _site import demo_install, embedded_child
+from editor import session_cookie
 
 ROWS = 100_000
 #: Notes (in sessionStorage, which a reload keeps) when the status first shows
@@ -199,17 +200,6 @@ def page_value(page: Any, expression: str, timeout: float = 60.0) -> Any:
             return found
         time.sleep(0.02)
     raise RuntimeError(f"the run page never had {expression}")
-
-
-def session_cookie(user: Any) -> tuple[str, str]:
-    from django.conf import settings
-    from django.test import Client
-
-    client = Client()
-    client.force_login(user)
-    return settings.SESSION_COOKIE_NAME, client.cookies[
-        settings.SESSION_COOKIE_NAME
-    ].value
 
 
 if __name__ == "__main__":

@@ -57,6 +57,12 @@ CATENA_SWEEP_SECONDS = env.float("CATENA_SWEEP_SECONDS", default=5.0)
 # parent. Nodes never seen before fan out over workers. 0: always fan out.
 CATENA_RUN_INLINE_SECONDS = env.float("CATENA_RUN_INLINE_SECONDS", default=0.1)
 
+# A node output of at least this many cells (rows x columns) is written and
+# recorded by a writer thread of the worker process while the process computes
+# the successor it keeps (runner.claims.behind): 100,000 cells take 5-20 ms to
+# encode, hash and write. 0: every output is written before the next node.
+CATENA_WRITE_BEHIND_CELLS = env.int("CATENA_WRITE_BEHIND_CELLS", default=100_000)
+
 # A node output's file is written whole under a temporary name and renamed, so
 # a killed worker never leaves a partial file; it is not flushed to disk before
 # its row commits unless this is set. Outputs are a cache checked (size,

@@ -9,11 +9,13 @@ corrupt one is computed again, and the node's note says so.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
@@ -36,6 +38,7 @@ from runner.store import (
     artifact_load,
     artifact_problem,
     artifact_write,
+    recent_tables,
     sql,
 )
 
@@ -133,7 +136,9 @@ class Outcome:
     ``known`` is the artifact row found under the key before computing (or
     ``ABSENT``), so recording the output need not look again. ``seconds``
     includes ``load_seconds``, the part spent loading model files into this
-    process's cache (a cold worker's first call).
+    process's cache (a cold worker's first call). ``frame`` is a computed
+    output not written yet (``node_outcome(write=False)``; ``outcome_written``
+    writes it); ``started``, when its work started, when not at its claim.
     """
 
     artifact: Artifact | None = None
@@ -142,6 +147,8 @@ class Outcome:
     seconds: float = 0.0
     load_seconds: float = 0.0
     known: Any = None
+    frame: pd.DataFrame | None = None
+    started: datetime | None = None
 
     @property
     def reused(self) -> bool:
@@ -157,12 +164,15 @@ def node_outcome(
     parents: dict[str, tuple[int, str, str]] | None = None,
     *,
     stored: Any = LOOK,
+    write: bool = True,
 ) -> Outcome:
     """The node's stored output, or its output computed now and written to a file.
 
     ``parents`` (node id -> artifact id, key, path) saves reading the parents'
     rows when the caller has them; ``stored``, the (id, path) of the row under
     the node's key (or None: no row) looking it up, when the caller has.
+    Without ``write`` a computed output is kept in ``frame`` (and in this
+    process's recent tables, for the nodes after it) for ``outcome_written``.
     """
     run = node_result.run
     known: Any = None
@@ -188,14 +198,28 @@ def node_outcome(
     output = run_node(graph, node_result.node_id, tables, resolved, inputs, chains)
     seconds = time.perf_counter() - start
     linked = _input_linked(node_result, output, inputs) if reads_input else None
-    replace = isinstance(known, Artifact)
-    return Outcome(
-        fields=linked or _write(node_result, output, replace=replace),
+    outcome = Outcome(
+        fields=linked or {},
         parent_ids=[artifact_id for artifact_id, _ in frames.values()],
         seconds=seconds,
         load_seconds=loading_seconds() - loaded,
         known=known,
+        frame=None if linked else output,
     )
+    if outcome.frame is not None and not write:
+        recent_tables.put(node_result.cache_key, output)
+        return outcome
+    return outcome_written(node_result, outcome)
+
+
+def outcome_written(node_result: NodeResult, outcome: Outcome) -> Outcome:
+    """``outcome`` with its computed ``frame`` written to the node's file (an
+    outcome with nothing to write, as it is)."""
+    if outcome.frame is None:
+        return outcome
+    replace = isinstance(outcome.known, Artifact)
+    fields = _write(node_result, outcome.frame, replace=replace)
+    return dataclasses.replace(outcome, fields=fields, frame=None)
 
 
 def _input_load(node_result: NodeResult) -> pd.DataFrame:

@@ -1,6 +1,9 @@
 """The runner's state machine: claim, lease, record, hand on, fail, stop.
 
 - ``node``: one node through a worker, top to bottom (the task body);
+- ``behind``: a big output written while the next node computes;
+- ``segments``: the rest of a small run, recorded in one commit;
+- ``recording``: a node's output, status and time recorded;
 - ``handing``: the ready successors, each claimed exactly once;
 - ``ending``: a node failed or retried, a run cancelled or overdue;
 - ``leases``: a running node's lease, renewed while it computes;
@@ -22,7 +25,8 @@ from runner.claims.handing import (
     run_lock,
 )
 from runner.claims.leases import Heartbeat
-from runner.claims.node import node_claim, node_done, node_execute, node_run
+from runner.claims.node import node_claim, node_execute, node_run
+from runner.claims.recording import node_done
 
 __all__ = [
     "Heartbeat",

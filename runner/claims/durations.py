@@ -19,6 +19,7 @@ the node, so a slow first call (a model loaded cold) is soon forgotten.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterable
 
@@ -56,16 +57,23 @@ def quick(version_id: int, nodes: Iterable[NodeResult], rows: int) -> bool:
     budget: float = settings.CATENA_RUN_INLINE_SECONDS
     if budget <= 0:
         return False
+    return sum(expected(version_id, nodes, rows)) <= budget
+
+
+def expected(version_id: int, nodes: Iterable[NodeResult], rows: int) -> list[float]:
+    """Each node's expected compute seconds on ``rows`` input rows; infinite
+    for a node with no recorded time."""
     keys = [key(version_id, n) for n in nodes]
     now = time.monotonic()
     _recorded_read(version_id, [k for k in keys if _seen.get(k, (0, 0, 0.0))[2] < now])
-    total = 0.0
+    times = []
     for found in keys:
         if found not in _seen:
-            return False
+            times.append(math.inf)
+            continue
         seconds, measured, _ = _seen[found]
-        total += seconds * max(1.0, rows / max(measured, 1))
-    return total <= budget
+        times.append(seconds * max(1.0, rows / max(measured, 1)))
+    return times
 
 
 def forget() -> None:

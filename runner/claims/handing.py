@@ -25,7 +25,7 @@ from django.utils import timezone
 from catena.scheduling import ready
 from runner import sending
 from runner.claims import durations, sql
-from runner.compute import run_graph
+from runner.compute import Outcome, run_graph
 from runner.models import NodeResult, Run
 from runner.run_ends import run_end_announce
 
@@ -41,6 +41,8 @@ class Hop:
     node_result: NodeResult
     parents: dict[str, tuple[int, str, str]]
     segment: list[NodeResult] = field(default_factory=list)
+    #: Its output, computed before it was claimed (``runner.claims.behind``).
+    computed: Outcome | None = None
 
 
 def ready_successors(run_id: int, chain_version_id: int) -> list[str]:
@@ -49,11 +51,18 @@ def ready_successors(run_id: int, chain_version_id: int) -> list[str]:
 
 
 def hand_on(
-    run_id: int, chain_version_id: int, *, hop: bool = False, rows: int = 0
+    run_id: int,
+    chain_version_id: int,
+    *,
+    hop: bool = False,
+    rows: int = 0,
+    keep: str = "",
 ) -> tuple[list[str], Hop | None, set[str]]:
     """Claim the ready nodes (one of them PENDING->RUNNING for this process to
     run next when ``hop``, the others PENDING->QUEUED and enqueued, or left
     PENDING for this process when quick on a run of ``rows`` input rows).
+    ``keep`` names the node to keep when ready (no segment is claimed then);
+    none is kept when it is not.
 
     Returns the claimed nodes, the one kept here, and every node's status after.
     """
@@ -65,13 +74,14 @@ def hand_on(
         if by_node[node][0].status == Status.PENDING
     ]
     now = timezone.now()
-    if hop and pending:
+    if hop and pending and not keep:
         segment = _segment_claim(run_id, chain_version_id, by_node, rows, now)
         if segment is not None:
             names = [r.node_id for r in segment]
             statuses = {r.status for r, _ in by_node.values()} | {Status.RUNNING}
             return names, _segment_hop(segment, by_node), statuses
-    kept = _hop_claim(pending[0], by_node, now) if hop and pending else None
+    choice = (keep if keep in pending else "") if keep else next(iter(pending), "")
+    kept = _hop_claim(choice, by_node, now) if hop and choice else None
     rest = [n for n in pending if kept is None or n != kept.node_result.node_id]
     if kept is not None and rest:
         ready_rows = [by_node[n][0] for n in pending]

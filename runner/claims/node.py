@@ -20,22 +20,17 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from runner.claims import sql
+from runner.claims import behind, sql
+from runner.claims.connections import connections_refresh
 from runner.claims.ending import node_result_failed
-from runner.claims.handing import (
-    Hop,
-    hand_on,
-    run_finish_if_done,
-    run_lock,
-    segment_claim,
-)
+from runner.claims.handing import Hop, segment_claim
 from runner.claims.leases import Heartbeat
-from runner.claims.recording import outcome_record
+from runner.claims.recording import node_done
 from runner.claims.segments import segment_run
-from runner.compute import Outcome, node_outcome, run_graphs_kept
+from runner.compute import Outcome, node_outcome, outcome_written, run_graphs_kept
 from runner.models import NodeResult, Run
 
 logger = logging.getLogger(__name__)
@@ -49,12 +44,12 @@ HOP_SECONDS = 60.0
 
 def node_execute(node_result_id: int) -> None:
     """Run (or reuse) one claimed node, then any successor it kept; the task body."""
-    _connections_refresh()
+    connections_refresh()
     try:
         with run_graphs_kept():
             _node_loop(node_result_id)
     finally:
-        _connections_refresh()
+        connections_refresh()
 
 
 def _node_loop(node_result_id: int) -> None:
@@ -66,7 +61,12 @@ def _node_loop(node_result_id: int) -> None:
     hop: Hop | None = None
     while node_result is not None:
         more = time.monotonic() - started < HOP_SECONDS
-        hop = node_run(node_result, parents=hop.parents if hop else None, hop=more)
+        hop = node_run(
+            node_result,
+            parents=hop.parents if hop else None,
+            hop=more,
+            computed=hop.computed if hop else None,
+        )
         if hop is not None and hop.segment:
             segment_run(hop)
             return
@@ -105,55 +105,23 @@ def node_run(
     *,
     parents: dict[str, tuple[int, str, str]] | None = None,
     hop: bool = False,
+    computed: Outcome | None = None,
 ) -> Hop | None:
-    """Compute or reuse a RUNNING node and record it; a successor kept, if any."""
+    """Compute or reuse a RUNNING node and record it; a successor kept, if any.
+
+    ``computed`` is its output computed before it was claimed (written
+    behind its parent, ``runner.claims.behind``); with ``hop``, a big output
+    is written behind while the successor to keep computes.
+    """
     with Heartbeat(node_result.id):
         try:
-            outcome = node_outcome(node_result, parents)
+            outcome = computed or node_outcome(node_result, parents, write=False)
+            chosen = behind.guess(node_result, outcome) if hop else None
+            if chosen is None:
+                outcome = outcome_written(node_result, outcome)
         except Exception as exc:  # noqa: BLE001 - every failure is recorded
             node_result_failed(node_result=node_result, exc=exc)
-        else:
-            return node_done(node_result=node_result, outcome=outcome, hop=hop)
-    return None
-
-
-def node_done(
-    *, node_result: NodeResult, outcome: Outcome, hop: bool = False
-) -> Hop | None:
-    """Record the output and claim the successors that became ready: one commit.
-
-    With ``hop``, one ready successor is claimed RUNNING (leased) for this
-    process to run next; the others are queued for any worker.
-    """
-    with transaction.atomic():
-        run_lock(node_result.run_id)
-        count, _ = outcome_record(node_result, outcome, finished=timezone.now())
-        labelled = bool(node_result.run.target)
-        if not count:
-            run_finish_if_done(node_result.run_id, labelled=labelled)
             return None
-        version_id = node_result.run.chain_version_id
-        rows = node_result.run.input.rows
-        claimed, kept, statuses = hand_on(
-            node_result.run_id, version_id, hop=hop, rows=rows
-        )
-        if not claimed:
-            run_finish_if_done(node_result.run_id, statuses, labelled=labelled)
-    if kept is not None:
-        kept.node_result.run = node_result.run
-    return kept
-
-
-def _connections_refresh() -> None:
-    # What Django does around a request: keep a healthy connection for
-    # CONN_MAX_AGE, drop a broken or old one (Celery is told not to close it).
-    # Never inside a transaction (a caller's, or a test's). A worker's SQLite
-    # connection is a file handle: it is kept across nodes unless broken
-    # (closing one in WAL mode costs a checkpoint).
-    if connection.in_atomic_block:
-        return
-    if connection.vendor == "sqlite" and not connection.settings_dict["CONN_MAX_AGE"]:
-        if connection.connection is not None and not connection.is_usable():
-            connection.close()
-        return
-    close_old_connections()
+        if chosen is not None:
+            return behind.write_behind(node_result, outcome, chosen)
+        return node_done(node_result=node_result, outcome=outcome, hop=hop)

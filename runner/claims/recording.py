@@ -1,8 +1,9 @@
 """Recording a computed or reused node: its artifact row, its status, its time.
 
-Shared by a node recorded on its own (``runner.claims.node``) and by a
-segment's nodes recorded together (``runner.claims.segments``); the caller
-holds the run's lock, inside its transaction.
+``outcome_record`` is shared by a node recorded on its own (``node_done``, for
+``runner.claims.node`` and ``runner.claims.behind``) and by a segment's nodes
+recorded together (``runner.claims.segments``); the caller holds the run's
+lock, inside its transaction.
 """
 
 from __future__ import annotations
@@ -10,7 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from django.db import transaction
+from django.utils import timezone
+
 from runner.claims import durations, sql
+from runner.claims.handing import Hop, hand_on, run_finish_if_done, run_lock
 from runner.compute import Outcome
 from runner.models import Artifact, NodeResult
 from runner.store import artifact_record
@@ -64,3 +69,33 @@ def outcome_record(
         run = node_result.run
         durations.note(run.chain_version_id, node_result, computed, run.input.rows)
     return count, artifact
+
+
+def node_done(
+    *, node_result: NodeResult, outcome: Outcome, hop: bool = False, keep: str = ""
+) -> Hop | None:
+    """Record the output and claim the successors that became ready: one commit.
+
+    With ``hop``, one ready successor is claimed RUNNING (leased) for this
+    process to run next (``keep``, when named and ready); the others are
+    queued for any worker.
+    """
+    with transaction.atomic():
+        run_lock(node_result.run_id)
+        count, _ = outcome_record(
+            node_result, outcome, finished=timezone.now(), started=outcome.started
+        )
+        labelled = bool(node_result.run.target)
+        if not count:
+            run_finish_if_done(node_result.run_id, labelled=labelled)
+            return None
+        version_id = node_result.run.chain_version_id
+        rows = node_result.run.input.rows
+        claimed, kept, statuses = hand_on(
+            node_result.run_id, version_id, hop=hop, rows=rows, keep=keep
+        )
+        if not claimed:
+            run_finish_if_done(node_result.run_id, statuses, labelled=labelled)
+    if kept is not None:
+        kept.node_result.run = node_result.run
+    return kept

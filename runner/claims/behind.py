@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -36,6 +36,7 @@ from runner.claims import durations, sql
 from runner.claims.connections import connections_refresh
 from runner.claims.ending import node_result_failed
 from runner.claims.handing import Hop
+from runner.claims.leases import Heartbeat
 from runner.claims.recording import node_done
 from runner.compute import (
     Outcome,
@@ -62,11 +63,17 @@ class Guess:
     parents: dict[str, tuple[int, str, str]]
 
 
-def guess(node_result: NodeResult, outcome: Outcome) -> Guess | None:
+def guess(
+    node_result: NodeResult,
+    outcome: Outcome,
+    flying: dict[str, tuple[int, str, str]] | None = None,
+) -> Guess | None:
     """The successor to compute while ``outcome`` is written behind, or None
     (write it now): an output too small to be worth it, kept in no table of
     this process (too big), a caller's open transaction (which another thread
-    cannot see), or no successor ready once this node is done."""
+    cannot see), or no successor ready once this node is done. ``flying``
+    are the outputs written behind and perhaps not recorded yet (node id ->
+    id 0, key, path), counted as done."""
     cells = settings.CATENA_WRITE_BEHIND_CELLS
     frame = outcome.frame
     if frame is None or cells <= 0 or not cells <= frame.size <= RECENT_CELLS:
@@ -74,12 +81,13 @@ def guess(node_result: NodeResult, outcome: Outcome) -> Guess | None:
     if connection.in_atomic_block:
         return None
     run = node_result.run
+    key = node_result.cache_key
+    flying = {**(flying or {}), node_result.node_id: (0, key, artifact_path(key))}
     by_node = {r.node_id: (r, ref) for r, ref in sql.run_nodes(run.id)}
     done = {n for n, (r, _) in by_node.items() if r.status in NodeResult.DONE}
-    done.add(node_result.node_id)
     pending = [
         by_node[node][0]
-        for node in ready(run_graph(run.id), done, set(by_node))
+        for node in ready(run_graph(run.id), done | set(flying), set(by_node))
         if by_node[node][0].status == Status.PENDING
     ]
     if not pending:
@@ -88,49 +96,95 @@ def guess(node_result: NodeResult, outcome: Outcome) -> Guess | None:
     chosen = pending[times.index(max(times))]
     chosen.run = run
     parents = {node: ref for node, (_, ref) in by_node.items() if ref is not None}
-    key = node_result.cache_key
-    parents[node_result.node_id] = (0, key, artifact_path(key))
-    return Guess(node_result=chosen, parents=parents)
+    return Guess(node_result=chosen, parents={**parents, **flying})
 
 
 def write_behind(
     node_result: NodeResult, outcome: Outcome, chosen: Guess
 ) -> Hop | None:
     """Write and record ``node_result`` on the writer thread while computing
-    ``chosen``; the successor claimed for this process, with ``chosen``'s
-    output when it is that node."""
-    keep = chosen.node_result.node_id
-    written = _writer().submit(_written_done, node_result, outcome, keep)
-    logger.info(
-        "node result %d written behind while node result %d computes",
-        node_result.id,
-        chosen.node_result.id,
-    )
-    started = timezone.now()
-    computed: Outcome | None
-    try:
-        computed = node_outcome(chosen.node_result, chosen.parents, write=False)
-    except Exception:  # noqa: BLE001 - computed again once claimed, and recorded
-        logger.info("node result %d: its guess raised", chosen.node_result.id)
-        computed = None
-    kept = written.result()
+    ``chosen``, and so on down the run while each output computed has a
+    successor to guess; the successor finally claimed for this process, with
+    its output when it is the last node guessed.
+
+    Each write waits on the writer for the commit that claims its node (the
+    one before it, in order): a node not claimed is not written, and nor is
+    anything guessed after it.
+    """
+    writer = _writer()
+    flying: dict[str, tuple[int, str, str]] = {}
+    claim: Future[Hop | None] | None = None
+    while True:
+        keep = chosen.node_result.node_id
+        claim = writer.submit(_written_done, node_result, outcome, keep, claim)
+        logger.info(
+            "node result %d written behind while node result %d computes",
+            node_result.id,
+            chosen.node_result.id,
+        )
+        flying.update({n: ref for n, ref in chosen.parents.items() if ref[0] == 0})
+        computed = _computed(chosen)
+        after = None if computed is None else _guessed(chosen, computed, flying)
+        if computed is None or after is None:
+            break
+        node_result, outcome, chosen = chosen.node_result, computed, after
+    kept = claim.result()
     if kept is None or kept.node_result.id != chosen.node_result.id:
         logger.info("node result %d: its guess thrown away", chosen.node_result.id)
         return kept
     if computed is not None:
-        computed.started = started
-        # Its parents' rows exist now: the one written behind had none before.
-        parents = run_graph(node_result.run_id).parents[keep]
-        computed.parent_ids = [kept.parents[p][0] for p in parents if p in kept.parents]
+        _parents_known(kept.node_result, computed, kept)
     kept.computed = computed
     return kept
 
 
-def _written_done(node_result: NodeResult, outcome: Outcome, keep: str) -> Hop | None:
-    """On the writer thread: the file written, then ``node_done`` keeping
-    ``keep`` when ready; a write that failed fails the node."""
+def _computed(chosen: Guess) -> Outcome | None:
+    """``chosen``'s output, computed before it is claimed (leased once it is);
+    None when that raised: it is computed again once claimed, and recorded."""
+    started = timezone.now()
+    try:
+        with Heartbeat(chosen.node_result.id):
+            computed = node_outcome(chosen.node_result, chosen.parents, write=False)
+    except Exception:  # noqa: BLE001 - see above
+        logger.info("node result %d: its guess raised", chosen.node_result.id)
+        return None
+    computed.started = started
+    return computed
+
+
+def _guessed(
+    chosen: Guess, computed: Outcome, flying: dict[str, tuple[int, str, str]]
+) -> Guess | None:
+    try:
+        return guess(chosen.node_result, computed, flying)
+    except Exception:  # noqa: BLE001 - a guess is only a guess
+        logger.warning("no guess after node result %d", chosen.node_result.id)
+        return None
+
+
+def _parents_known(node_result: NodeResult, outcome: Outcome, claim: Hop) -> None:
+    """The outcome's parents' rows, from the commit that claimed its node (a
+    parent written behind had none when it was computed)."""
+    parents = run_graph(node_result.run_id).parents[node_result.node_id]
+    outcome.parent_ids = [claim.parents[p][0] for p in parents if p in claim.parents]
+
+
+def _written_done(
+    node_result: NodeResult,
+    outcome: Outcome,
+    keep: str,
+    claim: Future[Hop | None] | None,
+) -> Hop | None:
+    """On the writer thread: once ``claim`` (the job before, done by now)
+    claimed the node, its file written, then ``node_done`` keeping ``keep``
+    when ready; a write that failed fails the node."""
     connections_refresh()
-    with run_graphs_kept():
+    if claim is not None:
+        claimed = claim.result()
+        if claimed is None or claimed.node_result.id != node_result.id:
+            return None
+        _parents_known(node_result, outcome, claimed)
+    with run_graphs_kept(), Heartbeat(node_result.id):
         try:
             outcome = outcome_written(node_result, outcome)
         except Exception as exc:  # noqa: BLE001 - every failure is recorded

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import threading
+import time
 from typing import Any
 
 import pandas as pd
@@ -60,6 +61,35 @@ def chain_doc() -> dict[str, Any]:
     )
 
 
+def long_doc() -> dict[str, Any]:
+    """in(x, y) -> a -> b -> c -> out."""
+    return doc(
+        [
+            node("in", "input", schema=[["x", "float"], ["y", "float"]]),
+            arith("a", "s", "x + y"),
+            arith("b", "t", "s * 2"),
+            arith("c", "u", "t - 1"),
+            node("out", "output"),
+        ],
+        [["in", "a"], ["a", "b"], ["b", "c"], ["c", "out"]],
+    )
+
+
+def slow_write_of(monkeypatch: Any, node_id: str, then: Any = None) -> None:
+    """The writer thread takes 0.3 s more over ``node_id``'s output (and calls
+    ``then`` with it first)."""
+    written = behind.outcome_written
+
+    def slow(node_result: Any, outcome: Any) -> Any:
+        if node_result.node_id == node_id:
+            if then is not None:
+                then(node_result)
+            time.sleep(0.3)
+        return written(node_result, outcome)
+
+    monkeypatch.setattr(behind, "outcome_written", slow)
+
+
 def fork_doc() -> dict[str, Any]:
     """in -> a -> (b, c) -> both -> out."""
     return doc(
@@ -106,6 +136,23 @@ def test_the_next_node_computes_while_a_big_output_is_written(owner, drain, behi
     assert output["t"].tolist() == [(i + 1.0) * 2 for i in range(ROWS)]
 
 
+def test_the_worker_computes_on_down_the_run_while_an_output_is_written(
+    owner, drain, behind_on, monkeypatch
+):
+    slow_write_of(monkeypatch, "a")
+    run = ran(owner, drain, long_doc())
+    assert run.status == Run.Status.SUCCEEDED, run.error
+    a, b, c = (run.nodes.get(node_id=n) for n in "abc")
+    # b and c were both computed while a's file was still being written; each
+    # was recorded once its parent was, with its parent's row.
+    assert c.started_at < a.finished_at < b.finished_at < c.finished_at
+    assert list(b.artifact.parents.all()) == [a.artifact]
+    assert list(c.artifact.parents.all()) == [b.artifact]
+    assert set(run.nodes.values_list("attempts", flat=True)) == {1}
+    output = pd.read_parquet(store_files.default_storage.path(c.artifact.path))
+    assert output["u"].tolist() == [(i + 1.0) * 2 - 1 for i in range(ROWS)]
+
+
 def test_outputs_are_written_before_the_next_node_when_writing_behind_is_off(
     owner, drain, settings
 ):
@@ -142,24 +189,20 @@ def test_the_successor_expected_longest_is_kept_and_the_others_are_sent(
     assert c.started_at < a.finished_at
 
 
-def test_a_guess_is_thrown_away_when_the_run_is_cancelled_during_the_write(
+def test_the_guesses_are_thrown_away_when_the_run_is_cancelled_during_a_write(
     owner, drain, behind_on, monkeypatch
 ):
-    written = behind.outcome_written
+    def cancel(node_result: Any) -> None:
+        run_stop(run_id=node_result.run_id, status=Run.Status.CANCELLED)
 
-    def cancelled_first(node_result: Any, outcome: Any) -> Any:
-        if node_result.node_id == "a":
-            run_stop(run_id=node_result.run_id, status=Run.Status.CANCELLED)
-        return written(node_result, outcome)
-
-    monkeypatch.setattr(behind, "outcome_written", cancelled_first)
-    run = ran(owner, drain, chain_doc())
+    slow_write_of(monkeypatch, "a", then=cancel)
+    run = ran(owner, drain, long_doc())
     assert run.status == Run.Status.CANCELLED
-    b = run.nodes.get(node_id="b")
-    assert b.status == Status.CANCELLED
-    assert b.artifact_id is None
-    assert b.started_at is None
-    assert not Artifact.objects.filter(key=b.cache_key).exists()
+    later = run.nodes.filter(node_id__in=["b", "c", "out"])
+    assert set(later.values_list("status", flat=True)) == {Status.CANCELLED}
+    assert set(later.values_list("started_at", flat=True)) == {None}
+    keys = list(later.values_list("cache_key", flat=True))
+    assert not Artifact.objects.filter(key__in=keys).exists()
 
 
 def test_a_write_that_fails_behind_fails_its_node_and_throws_the_guess_away(

@@ -1,10 +1,14 @@
-// Live status of a run page: polls the cheap status endpoint about once a second
-// while the run is active, recolours the graph's nodes, moves the progress bar,
-// and reloads the page once when the run ends (to show outputs, errors and metrics).
+// Live status of a run page: asks the cheap status endpoint about once a second
+// while the run is active, each request waiting on the server for the run's end
+// for up to that second (?wait=1), so the end shows as it happens; recolours the
+// graph's nodes, moves the progress bar, and reloads the page once when the run
+// ends (to show outputs, errors and metrics).
 (function () {
   "use strict";
   var script = document.currentScript;
   var url = script.dataset.statusUrl;
+  var POLL_MS = 1000;
+  var waitUrl = url + (url.indexOf("?") < 0 ? "?" : "&") + "wait=" + POLL_MS / 1000;
   if (script.dataset.active !== "1") return;
 
   function seconds(value) {
@@ -35,16 +39,23 @@
   }
 
   function poll() {
-    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+    var asked = Date.now();
+    fetch(waitUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (status) {
         if (!status) { setTimeout(poll, 3000); return; }
         paint(status);
         // A labelled run is scored after its last node: wait for the metrics too.
-        if (status.active || (status.scoring && status.status === "succeeded")) setTimeout(poll, 1000);
-        else window.location.reload();
+        // The next look soon after a request that waited; else (the
+        // server's waiting slots were taken, or the run is being scored)
+        // after the rest of the second.
+        if (status.active || (status.scoring && status.status === "succeeded")) {
+          setTimeout(poll, Math.max(50, POLL_MS - (Date.now() - asked)));
+        } else {
+          window.location.reload();
+        }
       })
       .catch(function () { setTimeout(poll, 3000); });
   }
-  setTimeout(poll, 500);
+  poll();
 })();

@@ -21,7 +21,11 @@ def test_the_run_page_colours_nodes_live_and_ends_with_every_output(
     staff,
     celery_worker_process,
 ):
-    sleepy = SleepySum(["x", "y"], 1.5)
+    # Running for 3 s: the page shows the end as it happens, so "running" is
+    # on screen from its first answer after the node starts until the end, and
+    # Playwright looks about once a second (a 1.5 s node left it on screen
+    # for half a second, between two of its looks, once in CI).
+    sleepy = SleepySum(["x", "y"], 3.0)
     model_make(name="sleepy", estimator=sleepy, owner=editor_user, staff=staff)
     document = doc(
         [
@@ -33,6 +37,8 @@ def test_the_run_page_colours_nodes_live_and_ends_with_every_output(
     )
     version = chain_version_make(owner=editor_user, document=document)
     run = run_start(chain_version=version, user=editor_user, rows=[{"x": 1, "y": 2}])
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/status" in r.url else None)
     page.goto(f"/runs/{run.id}/")
     expect(page.locator('g[data-node="slow"]')).to_have_class(
         re.compile("st-running"), timeout=15_000
@@ -46,3 +52,7 @@ def test_the_run_page_colours_nodes_live_and_ends_with_every_output(
         page.get_by_role("img", name="Distribution of prediction").first
     ).to_be_visible()
     expect(page.get_by_role("link", name="sleepy v1").first).to_be_visible()
+    # Each look waited on the server for the end (up to a second), so the
+    # page shows it as it happens, not at its next look.
+    assert asked
+    assert all(url.endswith(f"/api/runs/{run.id}/status?wait=1") for url in asked)

@@ -165,6 +165,7 @@ def node_outcome(
     *,
     stored: Any = LOOK,
     write: bool = True,
+    held: dict[str, pd.DataFrame] | None = None,
 ) -> Outcome:
     """The node's stored output, or its output computed now and written to a file.
 
@@ -173,6 +174,8 @@ def node_outcome(
     the node's key (or None: no row) looking it up, when the caller has.
     Without ``write`` a computed output is kept in ``frame`` (and in this
     process's recent tables, for the nodes after it) for ``outcome_written``.
+    ``held`` are parents' tables the caller holds (by node id), read from
+    nowhere else.
     """
     run = node_result.run
     known: Any = None
@@ -188,7 +191,7 @@ def node_outcome(
             known = stored
             node_note(node_result, recompute_note(problem))
     graph = run_graph(run.id)
-    frames = _parent_frames(node_result, graph, parents)
+    frames = _parent_frames(node_result, graph, parents, held or {})
     reads_input = node_result.kind == "input" and not frames
     inputs = _input_load(node_result) if reads_input else None
     resolved = _resolved(node_result)
@@ -293,6 +296,7 @@ def _parent_frames(
     node_result: NodeResult,
     graph: Graph,
     parents: dict[str, tuple[int, str, str]] | None,
+    held: dict[str, pd.DataFrame],
 ) -> dict[str, tuple[int, pd.DataFrame]]:
     ids = graph.parents[node_result.node_id]
     if parents is None or not set(ids) <= set(parents):
@@ -302,6 +306,9 @@ def _parent_frames(
         if node not in parents:
             raise StepError(node_result.node_id, _gone(node))
         artifact_id, key, path = parents[node]
+        if node in held:
+            frames[node] = (artifact_id, held[node])
+            continue
         try:
             table = artifact_load(artifact=Artifact(id=artifact_id, key=key, path=path))
         except FileNotFoundError as exc:

@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import logging
 import os
-from concurrent.futures import Future, ThreadPoolExecutor
+import time
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
@@ -46,12 +48,17 @@ from runner.compute import (
     run_graphs_kept,
 )
 from runner.models import NodeResult
-from runner.store import artifact_path
+from runner.store import artifact_path, recent_tables
 from runner.store.tables import RECENT_CELLS
 
 logger = logging.getLogger(__name__)
 
 Status = NodeResult.Status
+
+#: A worker guesses on down a run for at most this long (then its task goes on
+#: as usual), with at most this many outputs waiting for its writer.
+AHEAD_SECONDS = 60.0
+AHEAD_WRITES = 2
 
 
 @dataclass
@@ -71,9 +78,24 @@ def guess(
     """The successor to compute while ``outcome`` is written behind, or None
     (write it now): an output too small to be worth it, kept in no table of
     this process (too big), a caller's open transaction (which another thread
-    cannot see), or no successor ready once this node is done. ``flying``
-    are the outputs written behind and perhaps not recorded yet (node id ->
-    id 0, key, path), counted as done."""
+    cannot see), no child of the node ready once it is done, or an error
+    while looking (a guess is only a guess: the node is recorded as usual).
+    ``flying`` are the outputs written behind and perhaps not recorded yet
+    (node id -> id 0, key, path), counted as done."""
+    try:
+        return _guess(node_result, outcome, flying)
+    except SoftTimeLimitExceeded:
+        raise
+    except Exception:  # noqa: BLE001 - see above
+        logger.warning("no guess after node result %d", node_result.id, exc_info=True)
+        return None
+
+
+def _guess(
+    node_result: NodeResult,
+    outcome: Outcome,
+    flying: dict[str, tuple[int, str, str]] | None,
+) -> Guess | None:
     cells = settings.CATENA_WRITE_BEHIND_CELLS
     frame = outcome.frame
     if frame is None or cells <= 0 or not cells <= frame.size <= RECENT_CELLS:
@@ -85,10 +107,14 @@ def guess(
     flying = {**(flying or {}), node_result.node_id: (0, key, artifact_path(key))}
     by_node = {r.node_id: (r, ref) for r, ref in sql.run_nodes(run.id)}
     done = {n for n, (r, _) in by_node.items() if r.status in NodeResult.DONE}
+    graph = run_graph(run.id)
+    # Only its children: the commit recording a node written behind before
+    # it hands the others on (a sibling guessed here would be queued there).
     pending = [
         by_node[node][0]
-        for node in ready(run_graph(run.id), done | set(flying), set(by_node))
+        for node in ready(graph, done | set(flying), set(by_node))
         if by_node[node][0].status == Status.PENDING
+        and node_result.node_id in graph.parents[node]
     ]
     if not pending:
         return None
@@ -111,21 +137,30 @@ def write_behind(
     one before it, in order): a node not claimed is not written, and nor is
     anything guessed after it.
     """
-    writer = _writer()
+    writer, until = _writer(), time.monotonic() + AHEAD_SECONDS
     flying: dict[str, tuple[int, str, str]] = {}
-    claim: Future[Hop | None] | None = None
+    claims: list[Future[Hop | None]] = []
     while True:
         keep = chosen.node_result.node_id
-        claim = writer.submit(_written_done, node_result, outcome, keep, claim)
+        previous = claims[-1] if claims else None
+        claim = writer.submit(_written_done, node_result, outcome, keep, previous)
+        claims.append(claim)
         logger.info(
             "node result %d written behind while node result %d computes",
             node_result.id,
             chosen.node_result.id,
         )
         flying.update({n: ref for n, ref in chosen.parents.items() if ref[0] == 0})
-        computed = _computed(chosen)
-        after = None if computed is None else _guessed(chosen, computed, flying)
-        if computed is None or after is None:
+        try:
+            computed = _computed(chosen)
+        except SoftTimeLimitExceeded as exc:
+            # The task's time is up: the node fails, as any would, if claimed.
+            _failed_if_claimed(chosen, claim, exc)
+            return None
+        if computed is None:
+            break
+        after = guess(chosen.node_result, computed, flying)
+        if after is None or not _going_on(claims, until):
             break
         node_result, outcome, chosen = chosen.node_result, computed, after
     kept = claim.result()
@@ -138,28 +173,58 @@ def write_behind(
     return kept
 
 
+def _going_on(claims: list[Future[Hop | None]], until: float) -> bool:
+    """Whether to guess further: not for longer than ``AHEAD_SECONDS``, nor
+    after a write that claimed nothing (or raised), and with at most
+    ``AHEAD_WRITES`` outputs waiting for the writer (it waits for the oldest)."""
+    if time.monotonic() > until:
+        return False
+    waiting = [claim for claim in claims if not claim.done()]
+    if len(waiting) >= AHEAD_WRITES:
+        wait(waiting[:1])
+    for claim in claims:
+        if claim.done() and (claim.exception() is not None or claim.result() is None):
+            return False
+    return True
+
+
 def _computed(chosen: Guess) -> Outcome | None:
     """``chosen``'s output, computed before it is claimed (leased once it is);
-    None when that raised: it is computed again once claimed, and recorded."""
+    None when that raised, or when a parent written behind is no longer in
+    this process's tables (its file may not be whole yet): it is computed
+    again once claimed, and recorded."""
+    node_result = chosen.node_result
+    parents = run_graph(node_result.run_id).parents[node_result.node_id]
+    flying = [p for p in parents if chosen.parents[p][0] == 0]
+    held = {p: recent_tables.get(chosen.parents[p][1]) for p in flying}
+    if any(table is None for table in held.values()):
+        return None
     started = timezone.now()
     try:
-        with Heartbeat(chosen.node_result.id):
-            computed = node_outcome(chosen.node_result, chosen.parents, write=False)
+        with Heartbeat(node_result.id):
+            computed = node_outcome(
+                node_result,
+                chosen.parents,
+                write=False,
+                held={p: t for p, t in held.items() if t is not None},
+            )
+    except SoftTimeLimitExceeded:
+        raise
     except Exception:  # noqa: BLE001 - see above
-        logger.info("node result %d: its guess raised", chosen.node_result.id)
+        logger.info("node result %d: its guess raised", node_result.id, exc_info=True)
         return None
     computed.started = started
     return computed
 
 
-def _guessed(
-    chosen: Guess, computed: Outcome, flying: dict[str, tuple[int, str, str]]
-) -> Guess | None:
-    try:
-        return guess(chosen.node_result, computed, flying)
-    except Exception:  # noqa: BLE001 - a guess is only a guess
-        logger.warning("no guess after node result %d", chosen.node_result.id)
-        return None
+def _failed_if_claimed(
+    chosen: Guess, claim: Future[Hop | None], exc: BaseException
+) -> None:
+    """The task's time is up while computing ``chosen``: it fails, as any node
+    would, when it was claimed meanwhile."""
+    kept = claim.result()
+    if kept is not None and kept.node_result.id == chosen.node_result.id:
+        node_result_failed(node_result=kept.node_result, exc=exc)
 
 
 def _parents_known(node_result: NodeResult, outcome: Outcome, claim: Hop) -> None:

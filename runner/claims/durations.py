@@ -68,10 +68,12 @@ def expected(version_id: int, nodes: Iterable[NodeResult], rows: int) -> list[fl
     _recorded_read(version_id, [k for k in keys if _seen.get(k, (0, 0, 0.0))[2] < now])
     times = []
     for found in keys:
-        if found not in _seen:
+        # One look each: a worker's writer thread may empty the table meanwhile.
+        seen = _seen.get(found)
+        if seen is None:
             times.append(math.inf)
             continue
-        seconds, measured, _ = _seen[found]
+        seconds, measured, _ = seen
         times.append(seconds * max(1.0, rows / max(measured, 1)))
     return times
 

@@ -6,6 +6,7 @@ import logging
 import os
 import threading
 import time
+from collections import Counter
 from datetime import timedelta
 
 from django.conf import settings
@@ -26,7 +27,9 @@ class Heartbeat:
     own, and a killed process stops renewing, which is what the sweeper sees.
     """
 
-    running: set[int] = set()
+    #: Node id -> how many holders (a node's own loop and the writer thread
+    #: writing its output behind may hold it at once).
+    running: Counter[int] = Counter()
     lock = threading.Lock()
     thread: threading.Thread | None = None
     pid: int | None = None
@@ -36,13 +39,16 @@ class Heartbeat:
 
     def __enter__(self) -> Heartbeat:
         with self.lock:
-            Heartbeat.running |= self.node_result_ids
+            Heartbeat.running.update(self.node_result_ids)
             self._thread_ensure()
         return self
 
     def __exit__(self, *exc: object) -> None:
         with self.lock:
-            Heartbeat.running -= self.node_result_ids
+            Heartbeat.running.subtract(self.node_result_ids)
+            for node_result_id in self.node_result_ids:
+                if Heartbeat.running[node_result_id] <= 0:
+                    del Heartbeat.running[node_result_id]
 
     @classmethod
     def _thread_ensure(cls) -> None:

@@ -40,6 +40,7 @@ from runner.store import (
     artifact_write,
     recent_tables,
     sql,
+    tables_same,
 )
 
 
@@ -247,24 +248,13 @@ def _input_linked(
     declared columns, in order, of their declared types): the input's file
     under a second name, not the same table encoded and written again (25-40
     ms of the first node of a 100,000-row run). None otherwise."""
-    if not _same_table(output, inputs):
+    if not tables_same(output, inputs):
         return None
     return artifact_link(
         key=node_result.cache_key,
         source=node_result.run.input,
         df=output,
         environment=output_environment(kind=node_result.kind),
-    )
-
-
-def _same_table(a: pd.DataFrame, b: pd.DataFrame) -> bool:
-    """Equal labels, index, dtypes and values (NaN equal to NaN)."""
-    return (
-        a.shape == b.shape
-        and a.columns.tolist() == b.columns.tolist()
-        and a.index.equals(b.index)
-        and a.dtypes.tolist() == b.dtypes.tolist()
-        and a.equals(b)
     )
 
 

@@ -32,6 +32,7 @@ from runner.store.tables import (
     table_schema,
     table_stats,
     table_to_parquet,
+    tables_same,
 )
 
 __all__ = [
@@ -55,4 +56,5 @@ __all__ = [
     "table_schema",
     "table_stats",
     "table_to_parquet",
+    "tables_same",
 ]

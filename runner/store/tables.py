@@ -154,6 +154,17 @@ def _counts(sample: np.ndarray, finite: np.ndarray, edges: np.ndarray) -> np.nda
     return np.bincount(flat, minlength=bins * edges.shape[0]).reshape(-1, bins)
 
 
+def tables_same(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    """Equal labels, index, dtypes and values (NaN equal to NaN)."""
+    return (
+        a.shape == b.shape
+        and a.columns.tolist() == b.columns.tolist()
+        and a.index.equals(b.index)
+        and a.dtypes.tolist() == b.dtypes.tolist()
+        and a.equals(b)
+    )
+
+
 def table_to_parquet(df: pd.DataFrame) -> bytes:
     buffer = io.BytesIO()
     frame = df.rename(columns=str) if not all(isinstance(c, str) for c in df) else df

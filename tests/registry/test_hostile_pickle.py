@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 
 import pytest
 
@@ -78,8 +79,13 @@ def test_a_pickle_with_a_name_it_cannot_account_for_is_refused(sales, owner):
     assert ModelVersion.objects.count() == 0
 
 
-def test_random_bytes_are_not_a_joblib_model(sales, owner):
-    for data in (b"\x80\x05" + os.urandom(200), b"x" + os.urandom(200)):
+@pytest.mark.parametrize("seed", range(5))
+def test_random_bytes_are_not_a_joblib_model(sales, owner, seed):
+    # Seeded: 1 in 200 random tails after a pickle header read as the start of
+    # an import (e.g. a STACK_GLOBAL byte next), which is no longer noise but
+    # a pickle that cannot be listed, kept untrusted (CI met one).
+    noise = random.Random(seed).randbytes(200)
+    for data in (b"\x80\x05" + noise, b"x" + noise):
         with pytest.raises(Exception, match="not a joblib file"):
             services.model_version_create(
                 model=sales, file=upload("m.joblib", data), uploaded_by=owner

@@ -34,9 +34,9 @@ def _durations_forget() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup) -> Iterator[None]:
     """pytest-django's test database; a waiting request started a thread that
-    listens for run ends on a connection of its own, and a node written behind
-    the writer thread with its own: closed before the test database is
-    dropped."""
+    listens for run ends on a connection of its own, and writing an output
+    behind started a writer thread with its own: both closed before the test
+    database is dropped."""
     from runner.claims.behind import writer_disconnect
     from runner.run_ends import run_ends_stop
 

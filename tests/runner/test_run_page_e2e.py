@@ -22,9 +22,10 @@ def test_the_run_page_colours_nodes_live_and_ends_with_every_output(
     celery_worker_process,
 ):
     # Running for 3 s: the page shows the end as it happens, so "running" is
-    # on screen from its first answer after the node starts until the end, and
-    # Playwright looks about once a second (a 1.5 s node left it on screen
-    # for half a second, between two of its looks, once in CI).
+    # on screen only from its first answer after the node starts until the
+    # end, and Playwright looks about once a second by then. A 1.5 s node
+    # left it on screen for about half a second, which is likely how CI once
+    # missed it (not reproduced here).
     sleepy = SleepySum(["x", "y"], 3.0)
     model_make(name="sleepy", estimator=sleepy, owner=editor_user, staff=staff)
     document = doc(

@@ -18,7 +18,11 @@ def test_a_real_worker_runs_a_task_through_the_configured_broker(celery_worker_p
     target = settings.VAR_DIR / f"ping-{token}"
     ping.delay(str(target), token)
     deadline = time.monotonic() + 30
-    while not target.exists() and time.monotonic() < deadline:
+    # Until the token is read back: the task's write_text creates the file
+    # before it writes the token (CI once read it empty).
+    while time.monotonic() < deadline:
+        if target.exists() and target.read_text() == token:
+            break
         time.sleep(0.05)
     assert target.read_text() == token
     assert "runner.ping[" in celery_worker_process.output()

@@ -17,9 +17,10 @@ from catena.graph import Graph, canonical_hash, load
 from catena.guards import target_problems
 from catena.keys import lineage_keys, node_keys
 from catena.resolving import Resolver
+from catena.scheduling import ready
 from catena.validation import check, model_refs, rows_problems
 from config.exceptions import CatenaAppError
-from runner import claims, compute, environment
+from runner import claims, compute, environment, sending
 from runner.models import Artifact, Dataset, NodeResult, Run
 from runner.services.artifacts import artifact_forget
 from runner.services.chainsteps import chain_notes, kept
@@ -194,11 +195,6 @@ def _run_create(
         document_hash=canonical_hash(own[0]) if own[0] is not None else "",
         continues=own[1],
     )
-    # The related rows were just read; the database enforces the foreign keys
-    # (four existence queries saved on every submission) and the one run per
-    # idempotency key (an IntegrityError for a concurrent twin, see run_submit).
-    run.full_clean(exclude=[*_RELATED, "idempotency_key"])
-    run.save()
     results = [
         _node_result(run, graph, node, position, key, resolved, stored)
         for position, (node, key) in enumerate(keys.items())
@@ -206,33 +202,42 @@ def _run_create(
     for result in results:
         result.lineage_key = lineage[result.node_id]
         result.note = notes.get(result.node_id, "")
+    # Written as they start, in two INSERTs: the run with its end when every
+    # node is reused (an identical rerun), else its ready nodes QUEUED.
+    _submitted(run)
+    reused = all(result.status == Status.REUSED for result in results)
+    if reused:
+        run.status, run.finished_at = Run.Status.SUCCEEDED, run.created
+    queued = [] if reused else _queued(graph, results, run.created)
+    # The related rows were just read; the database enforces the foreign keys
+    # (four existence queries saved on every submission) and the one run per
+    # idempotency key (an IntegrityError for a concurrent twin, see run_submit).
+    run.full_clean(exclude=[*_RELATED, "idempotency_key"])
+    run.save()
     NodeResult.objects.bulk_create(results)
-    if all(result.status == Status.REUSED for result in results):
-        # Every node is done already (an identical rerun): nothing to claim;
-        # the run finishes as it is written, in the same UPDATE, and the
-        # caller sees what was written without reading it back.
-        fields, finished = _submitted(run), timezone.now()
-        final = claims.run_finish_if_done(
-            run.id,
-            {Status.REUSED},
-            fields=fields,
-            labelled=bool(run.target),
-            finished=finished,
-            announce=False,
-        )
-        run.status, run.finished_at = final or run.status, finished
-    else:
-        Run.objects.filter(id=run.id).update(**_submitted(run))
-        _hand_on(run)
+    for result in queued:
+        sending.send_on_commit(result.id)
+    if reused and run.target:
+        sending.evaluate_on_commit(run.id)
     return run
 
 
-def _submitted(run: Run) -> dict[str, Any]:
-    """The submission's own work is done: ``created`` is now, queueing starts;
-    the fields to write."""
+def _queued(graph: Graph, results: list[NodeResult], now: datetime) -> list[NodeResult]:
+    """The nodes ready at once (their parents reused, or none), marked QUEUED
+    to be inserted so and sent once the run commits."""
+    done = {r.node_id for r in results if r.status in NodeResult.DONE}
+    first = set(ready(graph, done, [r.node_id for r in results]))
+    queued = [r for r in results if r.node_id in first]
+    for result in queued:
+        result.status, result.queued_at = Status.QUEUED, now
+    return queued
+
+
+def _submitted(run: Run) -> None:
+    """The submission's own work is done but for its writes: ``created`` is
+    now, queueing starts."""
     run.created = timezone.now()
     run.submit_seconds = (run.created - run.since).total_seconds()
-    return {"created": run.created, "submit_seconds": run.submit_seconds}
 
 
 def _node_result(

@@ -184,10 +184,11 @@ def test_a_submission_of_fresh_rows_reads_each_kind_of_row_once(
     scored(owner, "@latest")
     submit(api)
     # The chain version, the model versions, the stored keys; the input, the
-    # run and its nodes written, the first node queued; a savepoint around
-    # them (a transaction outside tests). Rows never stored have no earlier
-    # outputs to look for; the run is not read back.
-    with django_assert_max_num_queries(11):
+    # run and its nodes written, the first node queued as it is inserted; a
+    # savepoint around them (a transaction outside tests). Rows never stored
+    # have no earlier outputs to look for; the run is not read back, nor
+    # updated after its insert.
+    with django_assert_max_num_queries(8):
         submit(api, [{"x": 5.0}, {"x": 6.0}])
 
 
@@ -200,9 +201,9 @@ def test_a_submission_is_answered_with_the_run_as_it_was_written(
     drain()
     # An identical rerun is done in its request: its answer says so, with the
     # end recorded, and is what reading the run gives. The chain version, the
-    # model versions, the stored keys; the run and its nodes written, its end
-    # in the same UPDATE; a savepoint around them. Nothing read back.
-    with django_assert_max_num_queries(8):
+    # model versions, the stored keys; the run written ended, and its nodes;
+    # a savepoint around them. Nothing read back.
+    with django_assert_max_num_queries(7):
         again = submit(api)
     assert again["status"] == "succeeded"
     assert again["finished_at"] is not None

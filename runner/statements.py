@@ -36,6 +36,16 @@ def count(sql: str, params: Sequence[Any]) -> int:
         return int(cursor.rowcount)
 
 
+def count_each(sql: str, params: Sequence[Sequence[Any]]) -> int:
+    """``sql`` run once for each of ``params`` (one round trip: PostgreSQL's
+    driver pipelines them); how many rows changed in all."""
+    if not params:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+        return int(cursor.rowcount)
+
+
 def instance(model: type[M], values: dict[str, Any]) -> M:
     """A model instance with these field values, the others deferred (loaded on use)."""
     names = [f.attname for f in model._meta.concrete_fields if f.attname in values]

@@ -9,6 +9,7 @@ lock, inside its transaction.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
@@ -40,7 +41,24 @@ def outcome_record(
     them (parents computed in the same segment, not recorded yet); an
     ``artifact`` given is the row the caller created for the file.
     """
-    artifact = (
+    artifact = outcome_artifact(
+        node_result, outcome, parent_ids=parent_ids, artifact=artifact
+    )
+    done = Recorded(node_result, outcome, artifact, finished, started)
+    return outcomes_record([done]), artifact
+
+
+def outcome_artifact(
+    node_result: NodeResult,
+    outcome: Outcome,
+    *,
+    parent_ids: Sequence[int] | None = None,
+    artifact: Artifact | None = None,
+) -> Artifact:
+    """The artifact row of ``outcome``: ``artifact`` when given, else the
+    reused one, else the row of the file just written (created, or the row
+    found under its key updated)."""
+    return (
         artifact
         or outcome.artifact
         or artifact_record(
@@ -52,23 +70,48 @@ def outcome_record(
             known=outcome.known,
         )
     )
-    count = sql.node_record(
-        node_result.id,
-        status=Status.REUSED if outcome.reused else Status.SUCCEEDED,
-        artifact=artifact,
-        reused_from_id=artifact.run_id if outcome.reused else None,
-        seconds=outcome.seconds,
-        load_seconds=outcome.load_seconds,
-        now=finished,
-        started=started,
+
+
+@dataclass
+class Recorded:
+    """A node's outcome with its artifact row, to record."""
+
+    node_result: NodeResult
+    outcome: Outcome
+    artifact: Artifact
+    finished: datetime
+    started: datetime | None = None
+
+
+def outcomes_record(done: Sequence[Recorded]) -> int:
+    """Each RUNNING -> SUCCEEDED (or REUSED) with its artifact, in one round
+    trip; how many rows changed (fewer: some were no longer RUNNING)."""
+    count = sql.nodes_record(
+        [
+            sql.NodeRecord(
+                item.node_result.id,
+                Status.REUSED if item.outcome.reused else Status.SUCCEEDED,
+                item.artifact,
+                item.artifact.run_id if item.outcome.reused else None,
+                item.outcome.seconds,
+                item.finished,
+                item.outcome.load_seconds,
+                item.started,
+            )
+            for item in done
+        ]
     )
-    if count and not outcome.reused:
-        # What the node will take next time: loading a model file happens
+    if count == len(done):
+        # What a node will take next time: loading a model file happens
         # once per process (a cold worker's first call), so it is left out.
-        computed = outcome.seconds - outcome.load_seconds
-        run = node_result.run
-        durations.note(run.chain_version_id, node_result, computed, run.input.rows)
-    return count, artifact
+        for item in done:
+            if not item.outcome.reused:
+                run = item.node_result.run
+                computed = item.outcome.seconds - item.outcome.load_seconds
+                durations.note(
+                    run.chain_version_id, item.node_result, computed, run.input.rows
+                )
+    return count
 
 
 def node_done(

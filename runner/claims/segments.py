@@ -27,7 +27,7 @@ from runner.claims import sql
 from runner.claims.ending import node_result_failed
 from runner.claims.handing import Hop, run_finish_if_done, run_lock
 from runner.claims.leases import Heartbeat
-from runner.claims.recording import outcome_record
+from runner.claims.recording import Recorded, outcome_artifact, outcomes_record
 from runner.compute import Outcome, node_outcome, run_graph
 from runner.models import Artifact, NodeResult
 from runner.store import ABSENT, artifacts_create
@@ -100,20 +100,25 @@ def _record(
         run_lock(run_id)
         made, created = artifacts_create([_new(item) for item in done if _fresh(item)])
         links: list[tuple[int, int]] = []
+        recorded: list[Recorded] = []
         for item in done:
             node_result, node_id = item.node_result, item.node_result.node_id
             parent_ids = [ids[p] for p in graph.parents[node_id] if p in ids]
-            _, artifact = outcome_record(
+            artifact = outcome_artifact(
                 node_result,
                 item.outcome,
-                started=item.started,
-                finished=item.finished,
                 parent_ids=parent_ids,
                 artifact=made.get(node_result.cache_key) if _fresh(item) else None,
+            )
+            recorded.append(
+                Recorded(
+                    node_result, item.outcome, artifact, item.finished, item.started
+                )
             )
             ids[node_id] = artifact.id
             if _fresh(item) and node_result.cache_key in created:
                 links += [(artifact.id, parent) for parent in sorted(set(parent_ids))]
+        outcomes_record(recorded)
         # Twin nodes (equal keys) share one row: link it once.
         store_sql.artifacts_parents_link(sorted(set(links)))
         if released:

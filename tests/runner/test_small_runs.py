@@ -239,6 +239,12 @@ def test_a_quick_small_runs_rest_is_claimed_at_once_and_recorded_in_one_transact
         q for q in captured.captured_queries if q["sql"].startswith("SAVEPOINT")
     ]
     assert len(savepoints) == 2
+    # The five nodes' ends sent at once: one statement, run for each.
+    records = [
+        q["sql"] for q in captured.captured_queries if "reused_from_id =" in q["sql"]
+    ]
+    assert len(records) == 1
+    assert records[0].startswith("5 times: ")
     ids = dict(run.nodes.values_list("node_id", "id"))
     segment = ", ".join(str(ids[n]) for n in ["in", "a", "b", "both", "out"])
     assert f"node results {segment} run as one segment" in caplog.text

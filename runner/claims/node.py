@@ -30,7 +30,13 @@ from runner.claims.handing import Hop, segment_claim
 from runner.claims.leases import Heartbeat
 from runner.claims.recording import node_done
 from runner.claims.segments import segment_run
-from runner.compute import Outcome, node_outcome, outcome_written, run_graphs_kept
+from runner.compute import (
+    Outcome,
+    node_outcome,
+    outcome_written,
+    run_graph_known,
+    run_graphs_kept,
+)
 from runner.models import NodeResult, Run
 
 logger = logging.getLogger(__name__)
@@ -91,7 +97,9 @@ def _claim(
         node_result = sql.node_claim_queued(node_result_id, now, lease_expires)
         if node_result is None:
             return None, None
-        node_result.run = sql.run_of(node_result.run_id)
+        node_result.run = run = sql.run_of(node_result.run_id)
+        # Its graph's fields were just read: not read again by ``run_graph``.
+        run_graph_known(run.id, (run.chain_version_id, run.chains, run.document_hash))
         first = node_result.run.status == Run.Status.QUEUED
         if first:
             sql.run_start_if_queued(node_result.run_id, now)

@@ -6,6 +6,7 @@ rest of the runner.
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Sequence
 from datetime import datetime
@@ -85,14 +86,15 @@ def node_claim_queued(
 
 
 def run_of(run_id: int) -> Run:
-    """The fields of a run a worker reads (others deferred), with its input's path."""
+    """The fields of a run a worker reads (others deferred; those its graph is
+    known by among them), with its input's path."""
     (values,) = rows(
-        f"SELECT r.status, r.reuse, r.chain_version_id, r.input_id, r.target, a.key, "
-        f'a.path, a."rows", a.size, a.sha256 FROM {RUNS} AS r JOIN {ARTIFACTS} AS a '
-        f"ON a.id = r.input_id WHERE r.id = %s",
+        f"SELECT r.status, r.reuse, r.chain_version_id, r.input_id, r.target, "
+        f'r.chains, r.document_hash, a.key, a.path, a."rows", a.size, a.sha256 '
+        f"FROM {RUNS} AS r JOIN {ARTIFACTS} AS a ON a.id = r.input_id WHERE r.id = %s",
         [run_id],
     )
-    status, reuse, version_id, input_id, target, *source = values
+    status, reuse, version_id, input_id, target, chains, digest, *source = values
     key, path, input_rows, size, sha256 = source
     run = instance(
         Run,
@@ -103,6 +105,9 @@ def run_of(run_id: int) -> Run:
             "chain_version_id": version_id,
             "input_id": input_id,
             "target": target,
+            # JSON as text (SQLite, and psycopg as Django sets it up).
+            "chains": json.loads(chains) if isinstance(chains, str) else chains,
+            "document_hash": digest,
         },
     )
     run.input = instance(

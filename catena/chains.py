@@ -152,13 +152,18 @@ def expand_pinned(
         ``(name, number) -> ResolvedChain``, e.g. a resolver's ``resolve_chain``.
     pins : Mapping of str to int
         The exact version of each chain node, by flat id, as a run recorded it
-        (:attr:`Expansion.chains`).
+        (:attr:`Expansion.chains`). A run records only the chain nodes it runs
+        (a partial run's ``until`` may leave some out): a chain node without a
+        pin stays as it is, unexpanded.
     """
     if not pins:
         return graph
 
-    def inner(path: str, node: Node) -> Graph:
-        return chain(node.params.chain, pins[path]).graph  # type: ignore[attr-defined]
+    def inner(path: str, node: Node) -> Graph | None:
+        number = pins.get(path)
+        if number is None:
+            return None
+        return chain(node.params.chain, number).graph  # type: ignore[attr-defined]
 
     return _Flattener(inner).run(graph)
 
@@ -177,7 +182,7 @@ def _by_path(
 class _Flattener:
     """Copies nodes into one graph, a chain node's saved chain before it."""
 
-    def __init__(self, inner: Callable[[str, Node], Graph]) -> None:
+    def __init__(self, inner: Callable[[str, Node], Graph | None]) -> None:
         self.inner = inner
         self.nodes: dict[str, Node] = {}
         self.edges: list[tuple[str, str]] = []
@@ -203,8 +208,12 @@ class _Flattener:
             self.nodes[flat] = Node(flat, node.kind, node.params, node.raw)
             self.edges.extend((parent, flat) for parent in parents)
 
-    def _chain(self, node: Node, flat: str, parents: tuple[str, ...]) -> tuple[str]:
+    def _chain(
+        self, node: Node, flat: str, parents: tuple[str, ...]
+    ) -> tuple[str, ...]:
         saved = self.inner(flat, node)
+        if saved is None:
+            return parents  # left unexpanded
         mapping: Any = getattr(node.params, "columns", None)
         prefix = f"{flat}{SEPARATOR}"
         self._add(saved, prefix, parents, mapping)

@@ -61,6 +61,34 @@ def test_run_until_a_node_runs_only_it_and_its_ancestors(owner, drain):
     assert run.status == Run.Status.SUCCEEDED
 
 
+def test_a_partial_run_leaving_a_chain_step_out_runs_the_one_it_needs(owner, drain):
+    from builder.models import Chain
+
+    saved = chain_version_make(owner=owner, document=linear_doc(), name="sum")
+    Chain.objects.filter(id=saved.chain_id).update(live_version=saved)
+    both = doc(
+        [
+            node("in", "input", schema=[["x", "float"], ["y", "float"]]),
+            node("c1", "chain", chain="sum", version="@live"),
+            node("c2", "chain", chain="sum", version="@live"),
+            node("out", "output"),
+        ],
+        [["in", "c1"], ["in", "c2"], ["c2", "out"]],
+    )
+    version = chain_version_make(owner=owner, document=both, name="two-steps")
+    run = run_start(
+        chain_version=version, user=owner, rows=[{"x": 1, "y": 2}], until="c1"
+    )
+    drain()
+    run.refresh_from_db()
+    # Only c1 is pinned (the run records the chain steps it runs); its graph,
+    # read again by the worker, leaves c2 as it is.
+    assert run.chains == {"c1": ["sum", saved.number, saved.hash]}
+    assert run.status == Run.Status.SUCCEEDED, run.error
+    assert set(statuses(run)) == {"in", "c1", "c1/in", "c1/plus", "c1/out"}
+    assert set(statuses(run).values()) <= {"succeeded", "reused"}
+
+
 def test_run_until_an_unknown_node_is_refused_and_writes_no_run(owner, drain):
     version = chain_version_make(owner=owner, document=linear_doc())
     with pytest.raises(CatenaAppError, match="no node 'nope'"):

@@ -42,7 +42,10 @@ def count_each(sql: str, params: Sequence[Sequence[Any]]) -> int:
     if not params:
         return 0
     with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+        if len(params) == 1:
+            cursor.execute(sql, params[0])
+        else:
+            cursor.executemany(sql, params)
         return int(cursor.rowcount)
 
 

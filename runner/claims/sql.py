@@ -246,37 +246,9 @@ _NODE_RECORD = (
 )
 
 
-def node_record(
-    node_result_id: int,
-    *,
-    status: str,
-    artifact: Artifact,
-    reused_from_id: int | None,
-    seconds: float,
-    now: datetime,
-    load_seconds: float = 0.0,
-    started: datetime | None = None,
-) -> int:
-    """RUNNING -> done, with the output's artifact (and when its work
-    ``started``, when not at its claim)."""
-    return nodes_record(
-        [
-            NodeRecord(
-                node_result_id,
-                status,
-                artifact,
-                reused_from_id,
-                seconds,
-                now,
-                load_seconds,
-                started,
-            )
-        ]
-    )
-
-
 class NodeRecord(NamedTuple):
-    """One node's ``node_record``."""
+    """One node's end: RUNNING -> done (``status``) with its output's
+    ``artifact``, and when its work ``started`` (when not at its claim)."""
 
     node_result_id: int
     status: str
@@ -289,7 +261,7 @@ class NodeRecord(NamedTuple):
 
 
 def nodes_record(records: Sequence[NodeRecord]) -> int:
-    """``node_record`` of each, in one round trip (``executemany``: a pipeline
+    """Record each node's end, in one round trip (``executemany``: a pipeline
     on PostgreSQL); how many rows changed in all."""
     params = [
         [

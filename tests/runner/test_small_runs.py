@@ -98,6 +98,30 @@ def test_times_recorded_by_another_process_are_read_from_the_database(owner, dra
     assert sent_nodes(second, drain.sent) == ["in"]
 
 
+def test_a_segments_times_are_kept_by_the_process_that_computed_it(
+    owner, drain, monkeypatch, caplog
+):
+    from runner.claims import durations, sql
+
+    version = chain_version_make(owner=owner, document=fan_doc())
+    run = run_start(chain_version=version, user=owner, rows=rows(1))
+    nodes = list(run.nodes.order_by("position"))
+    # Kept as if timed before (quick: one segment), never read from the database.
+    monkeypatch.setattr(sql, "node_seconds_recent", lambda *args: {})
+    for node_result in nodes:
+        durations.note(version.id, node_result, 0.01, 1)
+    with caplog.at_level("INFO"):
+        drain()
+    assert "run as one segment" in caplog.text
+    run.refresh_from_db()
+    assert run.status == Run.Status.SUCCEEDED
+    # Each node's time is now the one the segment measured.
+    measured = dict(run.nodes.values_list("node_id", "seconds"))
+    expected = durations.expected(version.id, nodes, 1)
+    assert expected == [measured[n.node_id] for n in nodes]
+    assert 0.01 not in expected
+
+
 def model_branch_chain(owner: Any, staff: Any, name: str, estimator: Any) -> Any:
     """in -> m (``estimator`` as model ``name``) | b -> both -> out, saved."""
     model_make(name=name, estimator=estimator, owner=owner, staff=staff)

@@ -23,12 +23,16 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(autouse=True)
 def _durations_forget() -> Iterator[None]:
-    """Node times a worker process remembers are keyed by ids a rollback reuses."""
+    """Node times a worker process remembers, and the chain version plans it
+    keeps, are keyed by ids (and a count) a rollback takes back."""
     from runner.claims import durations
+    from runner.services import plans
 
     durations.forget()
+    plans.forget()
     yield
     durations.forget()
+    plans.forget()
 
 
 @pytest.fixture(scope="session")

@@ -12,18 +12,18 @@ from django.db import transaction
 from django.utils import timezone
 
 from builder.selectors import chain_can_edit
-from catena.chains import expand
 from catena.graph import Graph, canonical_hash, load
 from catena.guards import target_problems
 from catena.keys import lineage_keys, node_keys
 from catena.resolving import Resolver
 from catena.scheduling import ready
-from catena.validation import check, model_refs, rows_problems
+from catena.validation import rows_problems
 from config.exceptions import CatenaAppError
 from runner import claims, compute, environment, sending
 from runner.models import Artifact, Dataset, NodeResult, Run
 from runner.services.artifacts import artifact_forget
 from runner.services.chainsteps import chain_notes, kept
+from runner.services.plans import chain_version_plan, plan_make
 from runner.services.reuse import reuse_notes
 from runner.services.run_inputs import (
     PostedRows,
@@ -71,18 +71,22 @@ def run_start(
     """
     received_at = received_at or timezone.now()
     rows_check(rows)
-    graph = (
-        compute.chain_graph(chain_version.id) if document is None else load(document)
-    )
-    resolver = resolver or compute.resolver()
-    if hasattr(resolver, "prefetch"):
-        resolver.prefetch(model_refs(graph))
-    report = check(graph, resolver, chain=chain_version.chain.name)
+    if document is None and resolver is None:
+        plan = chain_version_plan(chain_version)  # kept while the registry stands
+    else:
+        graph = (
+            compute.chain_graph(chain_version.id)
+            if document is None
+            else load(document)
+        )
+        resolver = resolver or compute.resolver()
+        plan = plan_make(graph, resolver, chain=chain_version.chain.name)
+    graph, report = plan.graph, plan.report
     problems_raise(report.problems, needed_nodes(graph, until))
     labelled = dataset or (reuse_from.dataset if reuse_from is not None else None)
     target = labelled.target if labelled is not None else ""
     leaks = target_problems(graph, report.schemas, report.resolved, target)
-    flat = expand(graph, report.resolved, report.chains)
+    flat = plan.expansion()
     graph, needed = flat.graph, needed_nodes(flat.graph, until)
     problems_raise(
         rows_problems(graph, row_count(dataset, rows, reuse_from), needed), None

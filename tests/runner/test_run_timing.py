@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from runner.models import Run
+from runner.services import plans
 from runner.services import runs as run_services
 from tests.runner.conftest import chain_version_make, linear_doc
 
@@ -26,13 +27,13 @@ def version(owner):
 def validated_at():
     """When validation ran, recorded by the real check (only observed)."""
     seen: list[datetime] = []
-    check = run_services.check
+    check = plans.check
 
     def observed(*args, **kwargs):
         seen.append(timezone.now())
         return check(*args, **kwargs)
 
-    with mock.patch.object(run_services, "check", side_effect=observed):
+    with mock.patch.object(plans, "check", side_effect=observed):
         yield seen
 
 

@@ -25,8 +25,8 @@ from runner import selectors, waiting
 from runner.downloads import node_output_response
 from runner.evaluation_apis import EvaluationSerializer
 from runner.models import Dataset, NodeResult, Run
+from runner.services import plans, submissions
 from runner.services import runs as run_services
-from runner.services import submissions
 
 #: The largest id a BigAutoField holds; a larger one is a bad request, not a 500.
 MAX_ID = 2**63 - 1
@@ -196,7 +196,7 @@ class RunListApi(APIView):
             user=request.user,
             idempotency_key=submissions.idempotency_key_check(key) if key else "",
             request_hash=submissions.request_hash(dict(given)),
-            chain_version=selectors.chain_version_pick(
+            chain_version=plans.chain_version_pick(
                 chain_name=given["chain"], number=given.get("version")
             ),
             dataset=_dataset(given.get("dataset")),

@@ -30,8 +30,8 @@ from runner.forms import (
 )
 from runner.models import Dataset, Run
 from runner.services import datasets as dataset_services
+from runner.services import plans, submissions
 from runner.services import runs as run_services
-from runner.services import submissions
 
 RUNS_PER_PAGE = 25
 _ENDS = ("input", "output")
@@ -194,7 +194,7 @@ def run_start(request: HttpRequest) -> HttpResponse:
     data = form.cleaned_data
     try:
         done = submissions.run_submit(
-            chain_version=selectors.chain_version_pick(
+            chain_version=plans.chain_version_pick(
                 chain_name=data["chain"], number=data["version"]
             ),
             user=request.user,

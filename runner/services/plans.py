@@ -1,5 +1,5 @@
-"""A chain version's checked plan, kept by each process while nothing it was
-made from has changed.
+"""A chain version's checked plan (and which version a chain's name picks), kept
+by each process while nothing it was made from has changed.
 
 Every submission of a saved chain version resolves its model and chain
 references, validates its graph and expands its chain steps: the same work, to
@@ -25,7 +25,7 @@ from catena.chains import Expansion, expand
 from catena.graph import Graph
 from catena.resolving import Resolver
 from catena.validation import Report, check, model_refs
-from runner import compute
+from runner import compute, selectors
 from runner.statements import rows
 
 GENERATION = "SELECT value FROM runner_resolving_generation WHERE id = 1"
@@ -77,6 +77,25 @@ def chain_version_plan(chain_version: Any) -> Plan:
     return made
 
 
+def chain_version_pick(*, chain_name: str, number: int | None = None) -> Any:
+    """``runner.selectors.chain_version_pick`` (the given version, else the
+    live one, else the latest), kept while the count stands still: a new
+    version or a moved live one is a write to the chains the count sees."""
+    count, key = generation(), (chain_name, number)
+    with _lock:
+        found = _picks.get(key)
+        if found is not None and found[0] == count:
+            _picks.move_to_end(key)
+            return found[1]
+    picked = selectors.chain_version_pick(chain_name=chain_name, number=number)
+    with _lock:
+        _picks[key] = (count, picked)
+        _picks.move_to_end(key)
+        while len(_picks) > KEPT:
+            _picks.popitem(last=False)
+    return picked
+
+
 def generation() -> int:
     """How many changes the database has counted to what a plan is made from."""
     return int(rows(GENERATION, [])[0][0])
@@ -86,7 +105,10 @@ def forget() -> None:
     """Drop every kept plan (tests: a rollback takes the count and ids back)."""
     with _lock:
         _plans.clear()
+        _picks.clear()
 
 
 _plans: OrderedDict[int, tuple[int, Plan]] = OrderedDict()
+#: (chain name, version number or None) -> (count, the chain version picked).
+_picks: OrderedDict[tuple[str, int | None], tuple[int, Any]] = OrderedDict()
 _lock = threading.Lock()

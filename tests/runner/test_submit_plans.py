@@ -17,7 +17,13 @@ from registry.services import alias_set
 from runner.models import Run
 from runner.services import plans
 from runner.services.runs import run_start
-from tests.runner.test_submit_reuse import model_make, scored, times, version_add
+from tests.runner.test_submit_reuse import (
+    model_make,
+    scored,
+    submit,
+    times,
+    version_add,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -90,3 +96,18 @@ def test_every_write_to_what_a_plan_is_made_from_moves_the_count(owner, staff, t
     with connection.cursor() as cursor:
         cursor.execute(f"UPDATE {table._meta.db_table} SET id = id")
     assert plans.generation() > before
+
+
+def test_a_second_post_reads_neither_the_chain_nor_the_registry(api, owner, staff):
+    model_make(name="lin", estimator=times(2.0), owner=owner, staff=staff)
+    scored(owner, "@latest")
+    assert submit(api)["version"] == 1
+    with CaptureQueriesContext(connection) as captured:
+        again = submit(api)
+    read = " ".join(q["sql"] for q in captured.captured_queries)
+    for table in ("registry_", "builder_"):
+        assert table not in read
+    assert again["version"] == 1
+    # A new version saved is picked by the very next submission.
+    scored(owner, "@latest")
+    assert submit(api)["version"] == 2

@@ -1,8 +1,18 @@
-"""A counter of changes to what a submission resolves (models, versions, aliases,
+"""A count of changes to what a submission resolves (models, versions, aliases,
 endpoints, chains and their versions), kept by the database's own triggers, so a
-process may keep a chain version's checked plan while the counter stands still
+process may keep a chain version's checked plan while the count stands still
 (``runner.services.plans``). Triggers see every write, a queryset's ``update()``
-and a raw statement included, which Django's signals do not."""
+and a raw statement included, which Django's signals do not.
+
+The count moves in the writing transaction, so it commits (or rolls back) with
+the change. On PostgreSQL the triggers are deferred to the commit: the count's
+row is locked only while a transaction commits, never while it does slow work
+(an upload's inspection) nor in an order that could deadlock with row locks
+taken before. SQLite runs one writer at a time anyway: its triggers count at once.
+A later migration that rebuilds one of these tables on SQLite (Django remakes a
+table to alter it) drops its triggers with it: the test that writes each table
+and expects the count to move (tests/runner/test_submit_plans.py) then fails.
+"""
 
 from django.db import migrations
 
@@ -31,9 +41,14 @@ def create(apps, schema_editor):
         )
         for table in WATCHED:
             run(
-                f"CREATE TRIGGER {table}_generation AFTER INSERT OR UPDATE OR DELETE "
-                f"OR TRUNCATE ON {table} FOR EACH STATEMENT "
+                f"CREATE CONSTRAINT TRIGGER {table}_generation "
+                f"AFTER INSERT OR UPDATE OR DELETE ON {table} "
+                f"DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
                 f"EXECUTE FUNCTION {FUNCTION}()"
+            )
+            run(
+                f"CREATE TRIGGER {table}_generation_truncate AFTER TRUNCATE "
+                f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION {FUNCTION}()"
             )
     elif vendor == "sqlite":
         for table in WATCHED:
@@ -52,6 +67,7 @@ def drop(apps, schema_editor):
     for table in WATCHED:
         if vendor == "postgresql":
             run(f"DROP TRIGGER IF EXISTS {table}_generation ON {table}")
+            run(f"DROP TRIGGER IF EXISTS {table}_generation_truncate ON {table}")
         else:
             for event in ("insert", "update", "delete"):
                 run(f"DROP TRIGGER IF EXISTS {table}_generation_{event}")

@@ -12,7 +12,8 @@ moved alias or a new version is still followed by the very next submission.
 
 What depends on the submission itself (its rows, data set, ``until``) is never
 kept: only the report and the expansion, which depend on the chain version and
-the registry alone.
+the registry alone. Nothing is kept, nor taken, inside a transaction: there the
+connection may see its own writes, which the count shows only once they commit.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from typing import Any
+
+from django.db import connection
 
 from catena.chains import Expansion, expand
 from catena.graph import Graph
@@ -59,13 +62,15 @@ def plan_make(graph: Graph, resolver: Resolver, *, chain: str) -> Plan:
 def chain_version_plan(chain_version: Any) -> Plan:
     """The plan of a saved chain version, kept while the registry's count of
     changes stands still."""
+    graph = compute.chain_graph(chain_version.id)
+    if connection.in_atomic_block:
+        return plan_make(graph, compute.resolver(), chain=chain_version.chain.name)
     count = generation()
     with _lock:
         found = _plans.get(chain_version.id)
         if found is not None and found[0] == count:
             _plans.move_to_end(chain_version.id)
             return found[1]
-    graph = compute.chain_graph(chain_version.id)
     # Made from what the database holds now, at ``count`` or later: kept
     # under ``count``, a change after it makes the next submission look again.
     made = plan_make(graph, compute.resolver(), chain=chain_version.chain.name)
@@ -81,6 +86,8 @@ def chain_version_pick(*, chain_name: str, number: int | None = None) -> Any:
     """``runner.selectors.chain_version_pick`` (the given version, else the
     live one, else the latest), kept while the count stands still: a new
     version or a moved live one is a write to the chains the count sees."""
+    if connection.in_atomic_block:
+        return selectors.chain_version_pick(chain_name=chain_name, number=number)
     count, key = generation(), (chain_name, number)
     with _lock:
         found = _picks.get(key)

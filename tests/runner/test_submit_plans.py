@@ -1,7 +1,8 @@
 """A chain version's plan (models resolved, graph checked, chain steps expanded)
 is kept by each process while the database's count of registry and chain
-changes stands still; any write to what it is made from, however made, moves
-the count, and the next submission makes the plan again."""
+changes stands still; any committed write to what it is made from, however
+made, moves the count, and the next submission makes the plan again. Inside a
+transaction nothing is kept."""
 
 from __future__ import annotations
 
@@ -25,7 +26,9 @@ from tests.runner.test_submit_reuse import (
     version_add,
 )
 
-pytestmark = pytest.mark.django_db
+# Committed writes, as in production: a plan is kept only outside a
+# transaction, and PostgreSQL counts a change when it commits.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 ROWS = [{"x": 1.0}, {"x": 2.0}]
 
@@ -111,3 +114,56 @@ def test_a_second_post_reads_neither_the_chain_nor_the_registry(api, owner, staf
     # A new version saved is picked by the very next submission.
     scored(owner, "@latest")
     assert submit(api)["version"] == 2
+
+
+def test_inside_a_transaction_each_submission_makes_its_plan(owner, staff):
+    from django.db import transaction
+
+    model_make(name="lin", estimator=times(2.0), owner=owner, staff=staff)
+    scored(owner, "@latest")
+    version = scored_version()
+    with transaction.atomic():
+        run_start(chain_version=version, user=owner, rows=ROWS)
+        with CaptureQueriesContext(connection) as captured:
+            run_start(chain_version=version, user=owner, rows=ROWS)
+    read = " ".join(q["sql"] for q in captured.captured_queries)
+    assert "registry_modelversion" in read
+    assert "runner_resolving_generation" not in read
+
+
+def test_the_count_moves_when_a_change_commits_and_is_not_held_before(owner, staff):
+    import threading
+
+    from django.db import transaction
+
+    first = model_make(name="lin", estimator=times(2.0), owner=owner, staff=staff)
+    second = version_add(first, times(5.0), owner, staff)
+    alias_set(model=first.model, alias="live", number=1, user=staff)
+    before = plans.generation()
+    seen: list[Any] = []
+
+    def look() -> None:
+        # Another connection, as another process would have.
+        try:
+            seen.append(plans.generation())
+            if connection.vendor == "postgresql":
+                # Nobody holds the count's row while the change is under way:
+                # PostgreSQL counts it only as it commits.
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT value FROM runner_resolving_generation "
+                        "WHERE id = 1 FOR UPDATE NOWAIT"
+                    )
+                    seen.append("free")
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        Alias.objects.filter(model=first.model, name="live").update(version=second)
+        other = threading.Thread(target=look)
+        other.start()
+        other.join()
+    assert seen[0] == before
+    if connection.vendor == "postgresql":
+        assert seen[1:] == ["free"]
+    assert plans.generation() > before

@@ -227,8 +227,7 @@ def _run_create(
 
 
 def _queued(graph: Graph, results: list[NodeResult], now: datetime) -> list[NodeResult]:
-    """The nodes ready at once (their parents reused, or none), marked QUEUED
-    to be inserted so and sent once the run commits."""
+    """The nodes ready at once, marked QUEUED (sent once the run commits)."""
     done = {r.node_id for r in results if r.status in NodeResult.DONE}
     first = set(ready(graph, done, [r.node_id for r in results]))
     queued = [r for r in results if r.node_id in first]
@@ -238,8 +237,7 @@ def _queued(graph: Graph, results: list[NodeResult], now: datetime) -> list[Node
 
 
 def _submitted(run: Run) -> None:
-    """The submission's own work is done but for its writes: ``created`` is
-    now, queueing starts."""
+    """The submission's own work is done but for its writes: queueing starts."""
     run.created = timezone.now()
     run.submit_seconds = (run.created - run.since).total_seconds()
 
